@@ -1,0 +1,354 @@
+"""The shared schema: shops, carriers, orders, parcels, tracking events, regions and holidays.
+
+Milestone timestamps and deadlines live on `Parcel` as indexed columns so that every monitoring
+rule is one set query (DESIGN.md, "The parcel's life").
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Platform(models.TextChoices):
+    TMALL = "tmall", _("Tmall")
+    TAOBAO = "taobao", _("Taobao")
+    LAZADA = "lazada", _("Lazada")
+
+
+class SellerTier(models.TextChoices):
+    MALL = "mall", _("Mall")
+    MARKETPLACE = "marketplace", _("Marketplace")
+
+
+class Shop(models.Model):
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
+    seller_tier = models.CharField(
+        _("seller tier"), max_length=16, choices=SellerTier.choices, default=SellerTier.MARKETPLACE
+    )
+    timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    pickup_address = models.TextField(_("pickup address"), blank=True)
+    pickup_province = models.CharField(_("pickup province"), max_length=64, blank=True)
+    pickup_city = models.CharField(_("pickup city"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("shop")
+        verbose_name_plural = _("shops")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(platform__in=Platform.values), name="shop_platform_valid"),
+            models.CheckConstraint(condition=Q(seller_tier__in=SellerTier.values), name="shop_tier_valid"),
+        ]
+
+    def __str__(self):
+        return self.name or self.code
+
+
+class Carrier(models.Model):
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("carrier")
+        verbose_name_plural = _("carriers")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name or self.code
+
+
+class CarrierOutlet(models.Model):
+    """A carrier's local branch; its star rating (1–5) is imported monthly."""
+
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="outlets", verbose_name=_("carrier"))
+    code = models.CharField(_("code"), max_length=64)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    province = models.CharField(_("province"), max_length=64, blank=True)
+    city = models.CharField(_("city"), max_length=64, blank=True)
+    star_rating = models.PositiveSmallIntegerField(_("star rating"), null=True, blank=True)
+    rating_month = models.DateField(_("rating month"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("courier outlet")
+        verbose_name_plural = _("courier outlets")
+        ordering = ["carrier__code", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "code"], name="outlet_unique_code_per_carrier"),
+            models.CheckConstraint(
+                condition=Q(star_rating__isnull=True) | Q(star_rating__gte=1, star_rating__lte=5),
+                name="outlet_star_rating_1_to_5",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.carrier.code}/{self.name or self.code}"
+
+
+class Order(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="orders", verbose_name=_("shop"))
+    platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
+    seller_tier = models.CharField(_("seller tier"), max_length=16, choices=SellerTier.choices)
+    order_id = models.CharField(_("order id"), max_length=64)
+    paid_at = models.DateTimeField(_("paid at"), db_index=True)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    origin_province = models.CharField(_("origin province"), max_length=64, blank=True)
+    dest_province = models.CharField(_("destination province"), max_length=64, blank=True)
+    dest_city = models.CharField(_("destination city"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "order_id"], name="order_unique_per_platform"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="order_amount_not_negative"),
+            models.CheckConstraint(condition=Q(platform__in=Platform.values), name="order_platform_valid"),
+            models.CheckConstraint(condition=Q(seller_tier__in=SellerTier.values), name="order_tier_valid"),
+        ]
+
+    def __str__(self):
+        return self.order_id
+
+
+class ParcelStatus(models.TextChoices):
+    """The latest milestone, derived from events and the handover workflow (never typed by hand)."""
+
+    PAID = "paid", _("Paid, not shipped")
+    SHIPPED = "shipped", _("Shipped (tracking number uploaded)")
+    READY_TO_SHIP = "ready_to_ship", _("Ready to ship")
+    BAGGED = "bagged", _("Bagged")
+    HANDED_OVER = "handed_over", _("On a handover sheet")
+    PICKED_UP = "picked_up", _("Picked up")
+    IN_TRANSIT = "in_transit", _("In transit")
+    AT_SORTING_CENTRE = "at_sorting_centre", _("At sorting centre")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+    DELIVERED = "delivered", _("Delivered")
+    EXCEPTION = "exception", _("Exception")
+    RETURNED = "returned", _("Returned")
+    LOST = "lost", _("Lost")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# The order of the forward milestones: a status never moves to a lower rank.
+# Side exits rank above every forward milestone but `delivered` cannot be left either.
+STATUS_RANK = {
+    ParcelStatus.PAID: 0,
+    ParcelStatus.SHIPPED: 10,
+    ParcelStatus.READY_TO_SHIP: 20,
+    ParcelStatus.BAGGED: 30,
+    ParcelStatus.HANDED_OVER: 40,
+    ParcelStatus.PICKED_UP: 50,
+    ParcelStatus.IN_TRANSIT: 60,
+    ParcelStatus.AT_SORTING_CENTRE: 70,
+    ParcelStatus.OUT_FOR_DELIVERY: 80,
+    ParcelStatus.EXCEPTION: 85,
+    ParcelStatus.DELIVERED: 90,
+    ParcelStatus.RETURNED: 95,
+    ParcelStatus.LOST: 96,
+    ParcelStatus.CANCELLED: 99,
+}
+
+# Parcels in these states raise no new alert (but false_signoff and ticket_response_overdue).
+FINISHED_STATUSES = (ParcelStatus.CANCELLED, ParcelStatus.DELIVERED, ParcelStatus.RETURNED, ParcelStatus.LOST)
+
+
+class Parcel(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="parcels", verbose_name=_("order"))
+    # Copied from the order so that every scan and dashboard filter is a query on this table alone.
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="parcels", verbose_name=_("shop"))
+    platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, null=True, blank=True, related_name="parcels", verbose_name=_("carrier")
+    )
+    outlet = models.ForeignKey(
+        CarrierOutlet,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="parcels",
+        verbose_name=_("courier outlet"),
+    )
+    # NULL, not "", is the untracked parcel: the per-carrier unique constraint must not see it.
+    tracking_no = models.CharField(_("tracking number"), max_length=64, null=True, blank=True)  # noqa: DJ001
+    status = models.CharField(_("status"), max_length=24, choices=ParcelStatus.choices, default=ParcelStatus.PAID)
+    weight_kg = models.DecimalField(_("weight (kg)"), max_digits=8, decimal_places=3, null=True, blank=True)
+    declared_value = models.DecimalField(_("declared value"), max_digits=12, decimal_places=2, null=True, blank=True)
+
+    # Milestones (UTC). First milestones keep the earliest time, last_event_at the latest valid node.
+    paid_at = models.DateTimeField(_("paid at"))
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    rts_at = models.DateTimeField(_("ready to ship at"), null=True, blank=True)
+    picked_up_at = models.DateTimeField(_("picked up at"), null=True, blank=True)
+    sorting_centre_at = models.DateTimeField(_("at sorting centre at"), null=True, blank=True)
+    out_for_delivery_at = models.DateTimeField(_("out for delivery at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    last_event_at = models.DateTimeField(_("last valid node at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    # Deadlines, computed from the parcel's SLA policy whenever the order or a milestone changes.
+    ship_due_at = models.DateTimeField(_("ship due at"), null=True, blank=True)
+    pickup_warn_at = models.DateTimeField(_("pickup warning at"), null=True, blank=True)
+    pickup_due_at = models.DateTimeField(_("pickup due at"), null=True, blank=True)
+    update_warn_at = models.DateTimeField(_("update warning at"), null=True, blank=True)
+    update_due_at = models.DateTimeField(_("update due at"), null=True, blank=True)
+    sorting_due_at = models.DateTimeField(_("sorting centre due at"), null=True, blank=True)
+    delivery_due_at = models.DateTimeField(_("delivery due at"), null=True, blank=True)
+    route_due_at = models.DateTimeField(_("route standard due at"), null=True, blank=True)
+    stagnation_warn_at = models.DateTimeField(_("stagnation warning at"), null=True, blank=True)
+    stagnation_due_at = models.DateTimeField(_("stagnation due at"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("parcel")
+        verbose_name_plural = _("parcels")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["carrier", "tracking_no"],
+                condition=Q(tracking_no__isnull=False),
+                name="parcel_unique_tracking_no_per_carrier",
+            ),
+            models.CheckConstraint(condition=Q(status__in=ParcelStatus.values), name="parcel_status_valid"),
+            models.CheckConstraint(
+                condition=Q(weight_kg__isnull=True) | Q(weight_kg__gte=0), name="parcel_weight_not_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tracking_no"], name="parcel_tracking_no_idx"),
+            models.Index(fields=["status"], name="parcel_status_idx"),
+            models.Index(fields=["shop", "paid_at"], name="parcel_shop_paid_idx"),
+            models.Index(fields=["outlet", "paid_at"], name="parcel_outlet_paid_idx"),
+            models.Index(fields=["paid_at"], name="parcel_paid_idx"),
+            models.Index(fields=["picked_up_at"], name="parcel_picked_up_idx"),
+            models.Index(fields=["last_event_at"], name="parcel_last_event_idx"),
+            models.Index(fields=["ship_due_at"], name="parcel_ship_due_idx"),
+            models.Index(fields=["pickup_warn_at"], name="parcel_pickup_warn_idx"),
+            models.Index(fields=["update_warn_at"], name="parcel_update_warn_idx"),
+            models.Index(fields=["sorting_due_at"], name="parcel_sorting_due_idx"),
+            models.Index(fields=["delivery_due_at"], name="parcel_delivery_due_idx"),
+            models.Index(fields=["route_due_at"], name="parcel_route_due_idx"),
+            models.Index(fields=["stagnation_warn_at"], name="parcel_stagnation_warn_idx"),
+        ]
+
+    def __str__(self):
+        return self.tracking_no or _("untracked parcel #%(pk)s") % {"pk": self.pk}
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+
+class EventCode(models.TextChoices):
+    INFO = "info", _("Information")
+    PICKED_UP = "picked_up", _("Picked up")
+    IN_TRANSIT = "in_transit", _("In transit")
+    ARRIVED_SORTING_CENTRE = "arrived_sorting_centre", _("Arrived at sorting centre")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED_ATTEMPT = "failed_attempt", _("Failed delivery attempt")
+    EXCEPTION = "exception", _("Exception")
+    RETURNED = "returned", _("Returned")
+    LOST = "lost", _("Lost")
+
+
+# Every code but `info` is a valid node (DESIGN.md).
+VALID_NODE_CODES = tuple(c for c in EventCode.values if c != EventCode.INFO)
+
+
+class TrackingEvent(models.Model):
+    parcel = models.ForeignKey(Parcel, on_delete=models.CASCADE, related_name="events", verbose_name=_("parcel"))
+    code = models.CharField(_("code"), max_length=32, choices=EventCode.choices)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    location = models.CharField(_("location"), max_length=200, blank=True, default="")
+    description = models.TextField(_("description"), blank=True, default="")
+    outlet = models.ForeignKey(
+        CarrierOutlet,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("courier outlet"),
+    )
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tracking event")
+        verbose_name_plural = _("tracking events")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parcel", "code", "occurred_at", "location"], name="event_unique_parcel_code_time_location"
+            ),
+            models.CheckConstraint(condition=Q(code__in=EventCode.values), name="event_code_valid"),
+        ]
+        indexes = [models.Index(fields=["parcel", "-occurred_at"], name="event_parcel_time_idx")]
+
+    def __str__(self):
+        return f"{self.code} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_valid_node(self) -> bool:
+        return self.code != EventCode.INFO
+
+
+class Region(models.Model):
+    """A province (city empty) or a city; remote destinations get the longer stagnation threshold."""
+
+    province = models.CharField(_("province"), max_length=64)
+    city = models.CharField(_("city"), max_length=64, blank=True, default="")
+    is_remote = models.BooleanField(_("remote"), default=False)
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["province", "city"]
+        constraints = [models.UniqueConstraint(fields=["province", "city"], name="region_unique_province_city")]
+
+    def __str__(self):
+        return f"{self.province} {self.city}".strip()
+
+
+class Holiday(models.Model):
+    """A public holiday (is_working_day=False) or a make-up working day on a weekend (True)."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_working_day = models.BooleanField(_("working day"), default=False)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date} {self.name}"
+
+
+class ImportRun(models.Model):
+    """One run of an import command: what it read and did, and where its error report is."""
+
+    command = models.CharField(_("command"), max_length=64)
+    source = models.CharField(_("file"), max_length=500)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    rows_read = models.PositiveIntegerField(_("read"), default=0)
+    rows_inserted = models.PositiveIntegerField(_("inserted"), default=0)
+    rows_updated = models.PositiveIntegerField(_("updated"), default=0)
+    rows_unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    rows_rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    error_report = models.CharField(_("error report"), max_length=500, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("by")
+    )
+
+    class Meta:
+        verbose_name = _("import run")
+        verbose_name_plural = _("import runs")
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"{self.command} {self.source}"

@@ -1,0 +1,265 @@
+"""Consolidation bags, pickup handover sheets and official pickup coverage (DESIGN.md, "Bags, handover sheets, pickup")."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from fulfillment.models import Carrier, Parcel, Shop
+
+# Sealing limits (Cainiao consolidation: Shenzhen and Yiwu sorting centres only).
+BAG_MAX_PARCELS = 300
+BAG_MAX_WEIGHT_KG = Decimal("50")
+BAG_MAX_LONGEST_SIDE_CM = Decimal("120")  # the longest side must be *under* this
+BAG_MAX_SIDES_SUM_CM = Decimal("180")
+
+
+class SortingCentre(models.TextChoices):
+    SZ = "SZ", _("Shenzhen")
+    YW = "YW", _("Yiwu")
+
+
+class BagStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    SEALED = "sealed", _("Sealed")
+    HANDED_OVER = "handed_over", _("Handed over")
+    PICKED_UP = "picked_up", _("Picked up")
+    RECEIVED = "received", _("Received")
+
+
+class ConsolidationBag(models.Model):
+    TRANSITIONS = {
+        BagStatus.OPEN: (BagStatus.SEALED,),
+        BagStatus.SEALED: (BagStatus.OPEN, BagStatus.HANDED_OVER),
+        BagStatus.HANDED_OVER: (BagStatus.SEALED, BagStatus.PICKED_UP),
+        BagStatus.PICKED_UP: (BagStatus.RECEIVED,),
+        BagStatus.RECEIVED: (),
+    }
+
+    number = models.CharField(_("bag number"), max_length=32, unique=True)
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="bags", verbose_name=_("shop"))
+    sorting_centre = models.CharField(_("destination sorting centre"), max_length=2, choices=SortingCentre.choices)
+    status = models.CharField(_("status"), max_length=16, choices=BagStatus.choices, default=BagStatus.OPEN)
+    gross_weight_kg = models.DecimalField(_("gross weight (kg)"), max_digits=7, decimal_places=2, null=True, blank=True)
+    length_cm = models.DecimalField(_("length (cm)"), max_digits=6, decimal_places=1, null=True, blank=True)
+    width_cm = models.DecimalField(_("width (cm)"), max_digits=6, decimal_places=1, null=True, blank=True)
+    height_cm = models.DecimalField(_("height (cm)"), max_digits=6, decimal_places=1, null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sealed_at = models.DateTimeField(_("sealed at"), null=True, blank=True)
+    picked_up_at = models.DateTimeField(_("picked up at"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    reported_lost_at = models.DateTimeField(_("reported lost at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("consolidation bag")
+        verbose_name_plural = _("consolidation bags")
+        ordering = ["-created_at"]
+        permissions = [
+            ("seal_consolidationbag", _("Can seal a consolidation bag")),
+            ("export_claim_evidence", _("Can export claim evidence of a lost bag")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sorting_centre__in=SortingCentre.values), name="bag_sorting_centre_valid"
+            ),
+            models.CheckConstraint(condition=Q(status__in=BagStatus.values), name="bag_status_valid"),
+            models.CheckConstraint(
+                condition=Q(gross_weight_kg__isnull=True) | Q(gross_weight_kg__gte=0), name="bag_weight_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], name="bag_status_idx")]
+
+    def __str__(self):
+        return self.number
+
+    def can_become(self, status) -> bool:
+        return status in self.TRANSITIONS[self.status]
+
+
+class BagItem(models.Model):
+    """A parcel on a bag's list (consolidated). A parcel is in at most one bag."""
+
+    bag = models.ForeignKey(ConsolidationBag, on_delete=models.CASCADE, related_name="items", verbose_name=_("bag"))
+    parcel = models.OneToOneField(Parcel, on_delete=models.PROTECT, related_name="bag_item", verbose_name=_("parcel"))
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("added by")
+    )
+
+    class Meta:
+        verbose_name = _("bag item")
+        verbose_name_plural = _("bag items")
+        ordering = ["added_at", "pk"]
+
+    def __str__(self):
+        return f"{self.bag} / {self.parcel}"
+
+
+class SheetStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    BOOKED = "booked", _("Booked")
+    PICKED_UP = "picked_up", _("Picked up")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class HandoverSheet(models.Model):
+    """A pickup handover sheet: cancellable in draft and booked only, never after the agent's confirmation."""
+
+    TRANSITIONS = {
+        SheetStatus.DRAFT: (SheetStatus.BOOKED, SheetStatus.CANCELLED),
+        SheetStatus.BOOKED: (SheetStatus.PICKED_UP, SheetStatus.CANCELLED),
+        SheetStatus.PICKED_UP: (),
+        SheetStatus.CANCELLED: (),
+    }
+
+    number = models.CharField(_("sheet number"), max_length=32, unique=True)
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="handover_sheets", verbose_name=_("shop"))
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="handover_sheets", verbose_name=_("pickup provider")
+    )
+    pickup_address = models.TextField(_("pickup address"))
+    pickup_province = models.CharField(_("pickup province"), max_length=64)
+    pickup_city = models.CharField(_("pickup city"), max_length=64)
+    window_start = models.DateTimeField(_("pickup window from"))
+    window_end = models.DateTimeField(_("pickup window to"))
+    status = models.CharField(_("status"), max_length=16, choices=SheetStatus.choices, default=SheetStatus.DRAFT)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    booked_at = models.DateTimeField(_("booked at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+    )
+    cancel_reason = models.TextField(_("cancellation reason"), blank=True)
+    picked_up_at = models.DateTimeField(_("picked up at"), null=True, blank=True)
+    pickup_agent = models.CharField(_("pickup agent"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("handover sheet")
+        verbose_name_plural = _("handover sheets")
+        ordering = ["-created_at"]
+        permissions = [
+            ("cancel_handoversheet", _("Can cancel a handover sheet before pickup")),
+            ("confirm_pickup_handoversheet", _("Can record the pickup agent's confirmation")),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=SheetStatus.values), name="sheet_status_valid"),
+            models.CheckConstraint(condition=Q(window_end__gte=models.F("window_start")), name="sheet_window_ordered"),
+            # A cancelled sheet has a reason; a picked-up sheet has a pickup time (enforced by the database too).
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | (Q(cancelled_at__isnull=False) & ~Q(cancel_reason="")),
+                name="sheet_cancel_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="picked_up") | Q(picked_up_at__isnull=False), name="sheet_pickup_has_time"
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], name="sheet_status_idx")]
+
+    def __str__(self):
+        return self.number
+
+    def can_become(self, status) -> bool:
+        return status in self.TRANSITIONS[self.status]
+
+
+class HandoverItem(models.Model):
+    """A sealed bag or a loose parcel on a sheet. Cancelling a sheet deactivates its items, freeing them."""
+
+    sheet = models.ForeignKey(HandoverSheet, on_delete=models.CASCADE, related_name="items", verbose_name=_("sheet"))
+    bag = models.ForeignKey(
+        ConsolidationBag,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="handover_items",
+        verbose_name=_("bag"),
+    )
+    parcel = models.ForeignKey(
+        Parcel,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="handover_items",
+        verbose_name=_("loose parcel"),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("handover item")
+        verbose_name_plural = _("handover items")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(bag__isnull=False) & Q(parcel__isnull=True))
+                | (Q(bag__isnull=True) & Q(parcel__isnull=False)),
+                name="handover_item_bag_xor_parcel",
+            ),
+            models.UniqueConstraint(fields=["bag"], condition=Q(active=True), name="handover_item_bag_on_one_sheet"),
+            models.UniqueConstraint(
+                fields=["parcel"], condition=Q(active=True), name="handover_item_parcel_on_one_sheet"
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.bag or self.parcel)
+
+
+class Transition(models.Model):
+    """Audit row: who moved a bag or a sheet from which status to which, when and why."""
+
+    bag = models.ForeignKey(
+        ConsolidationBag, on_delete=models.CASCADE, null=True, blank=True, related_name="transitions"
+    )
+    sheet = models.ForeignKey(
+        HandoverSheet, on_delete=models.CASCADE, null=True, blank=True, related_name="transitions"
+    )
+    from_status = models.CharField(_("from"), max_length=16, blank=True)
+    to_status = models.CharField(_("to"), max_length=16)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("by")
+    )
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("transition")
+        verbose_name_plural = _("transitions")
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(bag__isnull=False) | Q(sheet__isnull=False), name="transition_has_subject"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.from_status} → {self.to_status}"
+
+
+class PickupCoverage(models.Model):
+    """A province (city empty) or city covered by the official pickup service."""
+
+    province = models.CharField(_("province"), max_length=64)
+    city = models.CharField(_("city"), max_length=64, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("pickup coverage")
+        verbose_name_plural = _("pickup coverage")
+        ordering = ["province", "city"]
+        constraints = [models.UniqueConstraint(fields=["province", "city"], name="coverage_unique_province_city")]
+
+    def __str__(self):
+        return f"{self.province} {self.city}".strip()

@@ -1,0 +1,61 @@
+import datetime
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from fulfillment.tests.factories import CarrierFactory, ShopFactory
+from pickups.models import BagItem, ConsolidationBag, HandoverItem, HandoverSheet, PickupCoverage, SortingCentre
+
+
+class ConsolidationBagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConsolidationBag
+
+    number = factory.Sequence(lambda n: f"BAG{n:08d}")
+    shop = factory.SubFactory(ShopFactory)
+    sorting_centre = SortingCentre.SZ
+    gross_weight_kg = Decimal("12.50")
+    length_cm = Decimal("60")
+    width_cm = Decimal("40")
+    height_cm = Decimal("40")
+
+
+class BagItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BagItem
+
+    bag = factory.SubFactory(ConsolidationBagFactory)
+    parcel = factory.SubFactory("fulfillment.tests.factories.ParcelFactory", ready=True)
+
+
+class HandoverSheetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HandoverSheet
+
+    number = factory.Sequence(lambda n: f"HS{n:08d}")
+    shop = factory.SubFactory(ShopFactory)
+    carrier = factory.SubFactory(CarrierFactory)
+    pickup_address = factory.LazyAttribute(lambda o: o.shop.pickup_address or "浙江省杭州市余杭区文一西路 969 号")
+    pickup_province = "浙江省"
+    pickup_city = "杭州市"
+    window_start = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(hours=2))
+    window_end = factory.LazyAttribute(lambda o: o.window_start + datetime.timedelta(hours=3))
+
+
+class HandoverItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HandoverItem
+
+    sheet = factory.SubFactory(HandoverSheetFactory)
+    bag = factory.SubFactory(ConsolidationBagFactory)
+    parcel = None
+
+
+class PickupCoverageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PickupCoverage
+        django_get_or_create = ("province", "city")
+
+    province = "浙江省"
+    city = "杭州市"
