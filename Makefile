@@ -27,6 +27,10 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## Production profile: gunicorn + Celery worker + beat (see Procfile); needs DATABASE_URL, CELERY_BROKER_URL, secrets.
+serve: install
+	bash scripts/serve
+
 scan: install
 	$(PY) manage.py scan_parcels
 
