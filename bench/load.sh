@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Load: 20 logged-in users for 60 s against gunicorn + PostgreSQL holding the benchmark data (loopback only).
+#   bash bench/load.sh [users] [seconds]
+# Builds the benchmark data set first when it is missing (bench/dataset.py), starts gunicorn with the
+# production settings on 127.0.0.1:8077, drives the Parcel changelist, the stalled-parcels dashboard and a
+# bag's page, prints requests/s, p50, p95 and errors, and stops gunicorn. Target: 0 errors, p95 < 500 ms.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+USERS=${1:-20}
+SECONDS_=${2:-60}
+PORT=${LOAD_PORT:-8077}
+export DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/parcel_bench}
+export DJANGO_SETTINGS_MODULE=config.settings.production
+export DJANGO_SECRET_KEY="load-$(head -c 32 /dev/urandom | base64)"
+export DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost
+export DJANGO_SECURE_SSL_REDIRECT=false
+export LOAD_PASSWORD="load-$(head -c 12 /dev/urandom | base64 | tr -dc 'a-zA-Z0-9')"
+PY=.venv/bin/python
+
+$PY bench/dataset.py >&2
+$PY manage.py collectstatic --noinput -v0
+$PY manage.py shell -c "
+import os
+from django.contrib.auth import get_user_model
+User = get_user_model()
+user, _ = User.objects.get_or_create(username='loadtest', defaults={'is_staff': True, 'is_superuser': True})
+user.is_staff = user.is_superuser = True
+user.set_password(os.environ['LOAD_PASSWORD']); user.save()
+"
+BAG_ID=$($PY manage.py shell -c "
+from pickups.models import ConsolidationBag
+print(ConsolidationBag.objects.filter(items__isnull=False).values_list('pk', flat=True).first() or '')
+")
+[ -n "$BAG_ID" ] || { echo "no bag with parcels in the benchmark data" >&2; exit 1; }
+
+# Cookies are marked Secure in production; the load runs over plain loopback HTTP, so relax that here only.
+.venv/bin/gunicorn config.wsgi:application --bind 127.0.0.1:$PORT --workers ${WEB_CONCURRENCY:-4} \
+  --timeout 60 --log-level warning --env DJANGO_SETTINGS_MODULE=config.settings.load &
+GUNICORN=$!
+trap 'kill $GUNICORN 2>/dev/null || true' EXIT
+for _ in $(seq 60); do curl -s -o /dev/null "http://127.0.0.1:$PORT/admin/login/" && break; sleep 0.5; done
+
+$PY bench/load.py --base "http://127.0.0.1:$PORT" --users "$USERS" --duration "$SECONDS_" \
+  --username loadtest --password "$LOAD_PASSWORD" \
+  /admin/fulfillment/parcel/ /dashboard/stalled/ "/admin/pickups/consolidationbag/$BAG_ID/change/"
