@@ -187,6 +187,15 @@ class Parcel(models.Model):
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     last_event_at = models.DateTimeField(_("last valid node at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+    )
+    cancel_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
 
     # Deadlines, computed from the parcel's SLA policy whenever the order or a milestone changes.
     ship_due_at = models.DateTimeField(_("ship due at"), null=True, blank=True)

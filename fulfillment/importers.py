@@ -1,0 +1,807 @@
+"""The import framework every `import_*` command is built on, and the fulfillment importers.
+
+An importer validates each row into a typed record (`clean_row`, raising `RowError`) and writes the
+accepted records batch by batch (`apply_batch`), each batch in its own transaction, so that an
+import killed half-way leaves whole batches behind and re-running the file completes it: every
+importer writes by natural key and counts an existing identical row as *unchanged*.
+
+`run_import` does what is the same for every file: it detects the encoding from the bytes (UTF-8,
+UTF-8 with BOM, GB18030 as Chinese spreadsheet tools export it) and CSV vs JSON Lines from the
+content, refuses a file missing a required column before anything is written, streams the rows
+(memory stays flat whatever the file size), shows progress, writes the `line,field,message` error
+report and records the run in `ImportRun`. `ImportCommand` is the thin management command around it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+UTC = datetime.UTC
+
+
+# --------------------------------------------------------------------------------------------
+# Row validation
+# --------------------------------------------------------------------------------------------
+
+
+class RowError(ValueError):
+    """A rejected row: `field` names the column at fault, `message` says what is wrong with it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = str(message)
+
+
+class ImportRefused(CommandError):
+    """The whole file is refused before anything is written (missing columns, unreadable bytes)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, returncode=2)
+
+
+def parse_time(value: str, field: str = "") -> datetime.datetime:
+    """ISO 8601 date and time -> aware datetime; without an offset the time is in Asia/Shanghai.
+
+    `Z` and `+08:00`-style offsets are honoured. A date alone, an impossible date (Feb 30) or
+    anything else raises `RowError(field, ...)`.
+    """
+    value = (value or "").strip()
+    if not value:
+        raise RowError(field, _("a date and time is required"))
+    if len(value) <= 10:
+        raise RowError(field, _("“%(value)s” has no time of day (expected e.g. 2026-05-01 14:30)") % {"value": value})
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise RowError(
+            field, _("“%(value)s” is not a valid ISO 8601 date and time") % {"value": value[:40]}
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=SHANGHAI)
+    return moment
+
+
+def parse_optional_time(value: str, field: str = "") -> datetime.datetime | None:
+    return parse_time(value, field) if (value or "").strip() else None
+
+
+def parse_date(value: str, field: str = "") -> datetime.date:
+    value = (value or "").strip()
+    if not value:
+        raise RowError(field, _("a date is required"))
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise RowError(field, _("“%(value)s” is not a valid date (expected YYYY-MM-DD)") % {"value": value[:40]}) from None
+
+
+def parse_amount(value: str, field: str = "", *, places: int = 2) -> Decimal:
+    """A non-negative decimal amount with at most `places` decimals."""
+    value = (value or "").strip()
+    if not value:
+        raise RowError(field, _("an amount is required"))
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise RowError(field, _("“%(value)s” is not a number") % {"value": value[:40]}) from None
+    if not amount.is_finite():
+        raise RowError(field, _("“%(value)s” is not a number") % {"value": value[:40]})
+    if amount < 0:
+        raise RowError(field, _("must not be negative"))
+    if -amount.as_tuple().exponent > places:
+        raise RowError(field, _("has more than %(places)s decimals") % {"places": places})
+    return amount
+
+
+def parse_int(value: str, field: str = "", *, minimum: int | None = None, maximum: int | None = None) -> int:
+    value = (value or "").strip()
+    if not value:
+        raise RowError(field, _("a whole number is required"))
+    try:
+        number = int(value)
+    except ValueError:
+        raise RowError(field, _("“%(value)s” is not a whole number") % {"value": value[:40]}) from None
+    if minimum is not None and number < minimum:
+        raise RowError(field, _("must be at least %(minimum)s") % {"minimum": minimum})
+    if maximum is not None and number > maximum:
+        raise RowError(field, _("must be at most %(maximum)s") % {"maximum": maximum})
+    return number
+
+
+_TRUE = {"1", "true", "yes", "y", "t", "是"}
+_FALSE = {"0", "false", "no", "n", "f", "否", ""}
+
+
+def parse_bool(value: str, field: str = "") -> bool:
+    """1/0, true/false, yes/no (any case), 是/否; empty is false."""
+    text = (value or "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise RowError(field, _("“%(value)s” is not yes/no (use 1 or 0, true or false)") % {"value": value[:40]})
+
+
+def parse_choice(value: str, field: str, choices, *, label: str | None = None) -> str:
+    """A value from `choices` (case-insensitive); the message lists the accepted values."""
+    text = (value or "").strip().lower()
+    if text in choices:
+        return text
+    if not text:
+        raise RowError(field, _("is required"))
+    raise RowError(
+        field,
+        _("unknown %(label)s “%(value)s” (expected one of: %(choices)s)")
+        % {"label": label or field, "value": value[:40], "choices": ", ".join(sorted(choices))},
+    )
+
+
+def require(row: dict[str, str], field: str, *, max_length: int | None = None) -> str:
+    """The stripped value of a key column, which must not be empty."""
+    value = (row.get(field) or "").strip()
+    if not value:
+        raise RowError(field, _("must not be empty"))
+    if max_length is not None and len(value) > max_length:
+        raise RowError(field, _("is longer than %(max)s characters") % {"max": max_length})
+    return value
+
+
+def optional(row: dict[str, str], field: str, *, max_length: int | None = None) -> str:
+    value = (row.get(field) or "").strip()
+    if max_length is not None and len(value) > max_length:
+        raise RowError(field, _("is longer than %(max)s characters") % {"max": max_length})
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Reading files: encoding and format detection, streaming
+# --------------------------------------------------------------------------------------------
+
+_CHUNK = 1 << 20
+
+
+def detect_encoding(path: str | os.PathLike) -> str:
+    """'utf-8-sig', 'utf-8' or 'gb18030', decided from the bytes of the whole file, not its name.
+
+    The file is read once in 1 MB chunks through an incremental decoder (memory stays flat): a
+    spreadsheet's GB18030 export with Chinese names further down is almost never valid UTF-8.
+    """
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    for encoding in ("utf-8", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)("strict")
+        try:
+            with open(path, "rb") as f:
+                while chunk := f.read(_CHUNK):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise ImportRefused(_("%(path)s is neither UTF-8 nor GB18030 text; save it as CSV UTF-8 and try again.") % {"path": path})
+
+
+class _CountingReader(io.RawIOBase):
+    """A raw binary stream that counts the bytes read, for the progress percentage."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.bytes_read = 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        n = self.raw.readinto(buffer)
+        self.bytes_read += n or 0
+        return n
+
+    def close(self):
+        self.raw.close()
+        super().close()
+
+
+class SourceFile:
+    """An open input file: `columns` (the header) and `rows()` yielding (line number, row dict)."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = str(path)
+        self.size = os.path.getsize(self.path)
+        self.encoding = detect_encoding(self.path)
+        self._counter = _CountingReader(open(self.path, "rb", buffering=0))  # noqa: SIM115 (closed in close())
+        self._text = io.TextIOWrapper(io.BufferedReader(self._counter, _CHUNK), encoding=self.encoding, newline="")
+        self.format = self._sniff_format()
+        self.columns: list[str] = []
+        self._first: tuple[int, dict[str, str]] | None = None
+        if self.format == "jsonl":
+            self._jsonl = self._jsonl_rows()
+            try:
+                self._first = next(self._jsonl)
+            except StopIteration:
+                self._first = None
+            if self._first is not None and self._first[1] is not None:
+                self.columns = list(self._first[1])
+        else:
+            self._csv = csv.reader(self._text)
+            try:
+                self.columns = [c.strip().lstrip("\ufeff") for c in next(self._csv)]
+            except StopIteration:
+                self.columns = []
+
+    def _sniff_format(self) -> str:
+        """JSON Lines when the first non-blank character is `{`, otherwise CSV."""
+        buffered = self._text.buffer
+        peek = buffered.peek(4096)[:4096]
+        text = peek.decode(self.encoding, errors="ignore").lstrip("\ufeff \t\r\n")
+        return "jsonl" if text.startswith("{") else "csv"
+
+    @property
+    def bytes_read(self) -> int:
+        return self._counter.bytes_read
+
+    def _jsonl_rows(self) -> Iterator[tuple[int, dict[str, str] | None]]:
+        for line_no, line in enumerate(self._text, start=1):
+            line = line.strip().lstrip("\ufeff")
+            if not line:
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                yield line_no, None
+                continue
+            if not isinstance(obj, dict):
+                yield line_no, None
+                continue
+            yield line_no, {str(k).strip(): _json_text(v) for k, v in obj.items()}
+
+    def rows(self) -> Iterator[tuple[int, dict[str, str] | None]]:
+        """(line, row) pairs; row is None for a line that is not a JSON object (JSON Lines)."""
+        if self.format == "jsonl":
+            if self._first is not None:
+                yield self._first
+            yield from self._jsonl
+            return
+        columns = self.columns
+        width = len(columns)
+        reader = self._csv
+        for values in reader:
+            if not values or (len(values) == 1 and not values[0].strip()):
+                continue  # blank line
+            if len(values) < width:
+                values = values + [""] * (width - len(values))
+            yield reader.line_num, dict(zip(columns, values, strict=False))
+
+    def close(self):
+        self._text.close()
+
+
+def _json_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Progress
+# --------------------------------------------------------------------------------------------
+
+
+class Progress:
+    """A bar with rows/s on a terminal; a plain line every `interval` seconds otherwise."""
+
+    def __init__(self, stream: TextIO, *, label: str, total_bytes: int, interval: float = 5.0):
+        # A management command's OutputWrapper appends a newline to every write: use what it wraps.
+        self.stream = getattr(stream, "_out", stream)
+        self.label = label
+        self.total_bytes = max(total_bytes, 1)
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.interval = 0.2 if self.tty else interval
+        self.started = time.monotonic()
+        self.last = self.started
+
+    def update(self, rows: int, bytes_read: int, *, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - self.last < self.interval:
+            return
+        self.last = now
+        elapsed = max(now - self.started, 1e-6)
+        rate = rows / elapsed
+        share = min(bytes_read / self.total_bytes, 1.0)
+        if self.tty:
+            width = 30
+            filled = int(width * share)
+            bar = "█" * filled + "░" * (width - filled)
+            end = "\n" if final else ""
+            self.stream.write(f"\r{self.label} {bar} {share:4.0%} {rows:,} rows {rate:,.0f} rows/s{end}")
+        elif final or rows:
+            self.stream.write(
+                _("%(label)s: %(rows)s rows read (%(share)s), %(rate)s rows/s\n")
+                % {"label": self.label, "rows": f"{rows:,}", "share": f"{share:.0%}", "rate": f"{rate:,.0f}"}
+            )
+        self.stream.flush()
+
+
+# --------------------------------------------------------------------------------------------
+# Importer base class and the run loop
+# --------------------------------------------------------------------------------------------
+
+
+class Importer:
+    """Subclass and set `command`, `required_columns`; implement `clean_row` and `apply_batch`.
+
+    `clean_row(row, line)` returns a record (anything) or raises `RowError(field, message)`.
+    `apply_batch(records)` writes one batch (called inside a transaction) and returns
+    `(inserted, updated, unchanged)`; a record it cannot apply (e.g. an event for an unknown
+    parcel) is reported with `self.reject(line, field, message)` and not counted. `begin()` runs
+    once before the first batch, `finish()` once after the last (both inside a transaction).
+    """
+
+    command: str = ""
+    required_columns: tuple[str, ...] = ()
+    batch_size: int = 5000
+
+    def __init__(self, *, by=None, **options):
+        self.by = by
+        self.options = options
+        self.dry_run = False
+        self._rejects: list[tuple[int, str, str]] = []
+
+    def clean_row(self, row: dict[str, str], line: int):
+        raise NotImplementedError
+
+    def apply_batch(self, records: list) -> tuple[int, int, int]:
+        raise NotImplementedError
+
+    def begin(self) -> None:
+        """Once, before the first batch (e.g. create a staging table)."""
+
+    def finish(self) -> None:
+        """Once, after the last batch (e.g. recompute what depends on the whole file)."""
+
+    def reject(self, line: int, field: str, message: str) -> None:
+        self._rejects.append((line, field, str(message)))
+
+    def take_rejects(self) -> list[tuple[int, str, str]]:
+        rejects, self._rejects = self._rejects, []
+        return rejects
+
+    def source_label(self) -> str:
+        """What ImportRun.source says when the rows do not come from a file."""
+        return f"({self.command})"
+
+    def rows(self) -> Iterator[tuple[int, dict[str, str] | None]] | None:
+        """Rows from somewhere other than a file (e.g. `import_holidays --year`); None = read the file."""
+        return None
+
+
+@dataclass
+class ImportReport:
+    command: str
+    source: str
+    dry_run: bool = False
+    encoding: str = ""
+    format: str = ""
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    rejected_by_field: Counter = field(default_factory=Counter)
+    error_report: str = ""
+    run_id: int | None = None
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+    def summary(self) -> str:
+        return _(
+            "%(command)s %(source)s: read %(read)s, inserted %(inserted)s, updated %(updated)s, "
+            "unchanged %(unchanged)s, rejected %(rejected)s"
+        ) % {
+            "command": self.command,
+            "source": self.source,
+            "read": self.read,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+        }
+
+
+class _DryRunRollback(Exception):
+    pass
+
+
+def default_error_report_path(source: str) -> str:
+    """`<file>.errors.csv` next to the input, or in the temp directory if that is not writable."""
+    candidate = Path(f"{source}.errors.csv")
+    if os.access(candidate.parent, os.W_OK):
+        return str(candidate)
+    return str(Path(tempfile.gettempdir()) / f"{Path(source).name}.errors.csv")
+
+
+class _ErrorReport:
+    """The `line,field,message` CSV, written as rows are rejected (UTF-8 with BOM, for spreadsheets)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._file = open(path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115 (closed in close())
+        self._writer = csv.writer(self._file)
+        self._writer.writerow(["line", "field", "message"])
+
+    def write(self, line: int, field: str, message: str) -> None:
+        self._writer.writerow([line, field, message])
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def run_import(
+    importer: Importer,
+    path: str | os.PathLike | None,
+    *,
+    dry_run: bool = False,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    errors_path: str | None = None,
+) -> ImportReport:
+    """Import one file (or the importer's own rows) and return the counts; see the module docstring."""
+    from fulfillment.models import ImportRun
+
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    importer.dry_run = dry_run
+    source_label = str(path) if path is not None else importer.source_label()
+    report = ImportReport(command=importer.command, source=source_label, dry_run=dry_run)
+
+    own_rows = importer.rows()
+    source = None
+    if own_rows is None:
+        if path is None or not os.path.isfile(path):
+            raise ImportRefused(_("No such file: %(path)s") % {"path": path})
+        source = SourceFile(path)
+        report.encoding, report.format = source.encoding, source.format
+        missing = [c for c in importer.required_columns if c not in source.columns]
+        if missing:
+            source.close()
+            raise ImportRefused(
+                _("%(path)s is missing the required column(s) %(missing)s; nothing was imported. Expected columns: %(expected)s")
+                % {"path": path, "missing": ", ".join(missing), "expected": ",".join(importer.required_columns)}
+            )
+        rows = source.rows()
+    else:
+        rows = own_rows
+
+    report.error_report = errors_path or (
+        default_error_report_path(str(path)) if path is not None else
+        str(Path(tempfile.gettempdir()) / f"{importer.command}.errors.csv")
+    )
+    errors = _ErrorReport(report.error_report)
+    progress = Progress(stderr, label=importer.command, total_bytes=source.size if source else 1)
+
+    run = None
+    if not dry_run:
+        run = ImportRun.objects.create(command=importer.command, source=source_label[:500], by=importer.by)
+        report.run_id = run.pk
+
+    def record_rejects(rejects):
+        for line, field_name, message in rejects:
+            errors.write(line, field_name, message)
+            report.rejected += 1
+            report.rejected_by_field[field_name] += 1
+
+    def apply(records):
+        inserted, updated, unchanged = importer.apply_batch(records)
+        report.inserted += inserted
+        report.updated += updated
+        report.unchanged += unchanged
+        record_rejects(importer.take_rejects())
+        if run is not None:
+            ImportRun.objects.filter(pk=run.pk).update(
+                rows_read=report.read,
+                rows_inserted=report.inserted,
+                rows_updated=report.updated,
+                rows_unchanged=report.unchanged,
+                rows_rejected=report.rejected,
+            )
+
+    def batch_transaction():
+        # A dry run is one outer transaction rolled back at the end: batches are savepoints in it,
+        # so later rows see earlier ones exactly as in a real run.
+        return transaction.atomic()
+
+    def loop():
+        batch: list = []
+        batch_size = importer.batch_size
+        clean = importer.clean_row
+        with batch_transaction():
+            importer.begin()
+        for line, row in rows:
+            report.read += 1
+            if row is None:
+                record_rejects([(line, "", _("not a JSON object"))])
+                continue
+            try:
+                batch.append(clean(row, line))
+            except RowError as error:
+                record_rejects([(line, error.field, error.message)])
+                continue
+            if len(batch) >= batch_size:
+                with batch_transaction():
+                    apply(batch)
+                batch = []
+                progress.update(report.read, source.bytes_read if source else 0)
+        with batch_transaction():
+            if batch:
+                apply(batch)
+            importer.finish()
+            record_rejects(importer.take_rejects())
+
+    try:
+        if dry_run:
+            try:
+                with transaction.atomic():
+                    loop()
+                    raise _DryRunRollback
+            except _DryRunRollback:
+                pass
+        else:
+            loop()
+    finally:
+        errors.close()
+        if source is not None:
+            progress.update(report.read, source.size, final=True)
+            source.close()
+
+    if run is not None:
+        ImportRun.objects.filter(pk=run.pk).update(
+            finished_at=timezone.now(),
+            rows_read=report.read,
+            rows_inserted=report.inserted,
+            rows_updated=report.updated,
+            rows_unchanged=report.unchanged,
+            rows_rejected=report.rejected,
+            error_report=report.error_report if report.rejected else "",
+        )
+    else:
+        ImportRun.objects.create(
+            command=importer.command,
+            source=source_label[:500],
+            dry_run=True,
+            finished_at=timezone.now(),
+            rows_read=report.read,
+            rows_inserted=report.inserted,
+            rows_updated=report.updated,
+            rows_unchanged=report.unchanged,
+            rows_rejected=report.rejected,
+            error_report=report.error_report if report.rejected else "",
+            by=importer.by,
+        )
+    _print_summary(report, stdout, stderr)
+    return report
+
+
+def _print_summary(report: ImportReport, stdout: TextIO, stderr: TextIO) -> None:
+    prefix = _("[dry run, nothing written] ") if report.dry_run else ""
+    stdout.write(prefix + report.summary() + "\n")
+    if report.read and not report.written and not report.dry_run:
+        stdout.write(_("Nothing written: every accepted row is already in the database.") + "\n")
+    if report.rejected:
+        by_field = ", ".join(
+            f"{name or _('(row)')} {count}" for name, count in sorted(report.rejected_by_field.items(), key=lambda i: (-i[1], i[0]))
+        )
+        stderr.write(
+            _("%(count)s row(s) rejected — by field: %(by_field)s\n") % {"count": report.rejected, "by_field": by_field}
+        )
+        stdout.write(_("Error report (line,field,message): %(path)s") % {"path": report.error_report} + "\n")
+
+
+# --------------------------------------------------------------------------------------------
+# The management command
+# --------------------------------------------------------------------------------------------
+
+
+class ImportCommand(BaseCommand):
+    """Subclasses set `importer_class` (and `help`); exit status 1 when any row was rejected."""
+
+    importer_class: type[Importer]
+    path_required = True
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "path",
+            nargs=None if self.path_required else "?",
+            help=_("CSV (UTF-8, UTF-8 with BOM or GB18030) or JSON Lines file"),
+        )
+        parser.add_argument("--dry-run", action="store_true", help=_("validate and report without writing"))
+        parser.add_argument("--errors", metavar="PATH", help=_("where to write the line,field,message error report"))
+
+    def importer_options(self, options) -> dict:
+        """Extra keyword arguments for the importer (subclasses with extra options override)."""
+        return {}
+
+    def handle(self, *args, **options):
+        importer = self.importer_class(**self.importer_options(options))
+        report = run_import(
+            importer,
+            options.get("path"),
+            dry_run=options["dry_run"],
+            stdout=self.stdout,
+            stderr=self.stderr,
+            errors_path=options.get("errors"),
+        )
+        if report.rejected:
+            raise CommandError(
+                _("%(count)s row(s) rejected; see %(path)s") % {"count": report.rejected, "path": report.error_report},
+                returncode=1,
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# Reference data: regions and holidays
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class RegionRecord:
+    line: int
+    province: str
+    city: str
+    is_remote: bool
+
+
+class RegionImporter(Importer):
+    """`province,city,is_remote`; `city` empty = the whole province. Keyed by (province, city)."""
+
+    command = "import_regions"
+    required_columns = ("province", "city", "is_remote")
+    batch_size = 2000
+
+    def clean_row(self, row, line):
+        return RegionRecord(
+            line=line,
+            province=require(row, "province", max_length=64),
+            city=optional(row, "city", max_length=64),
+            is_remote=parse_bool(row.get("is_remote", ""), "is_remote"),
+        )
+
+    def apply_batch(self, records):
+        from fulfillment.models import Region
+
+        latest = {(r.province, r.city): r for r in records}  # a later row for the same region wins
+        existing = {
+            (region.province, region.city): region
+            for region in Region.objects.filter(province__in={key[0] for key in latest})
+        }
+        new, changed, unchanged = [], [], 0
+        for key, record in latest.items():
+            region = existing.get(key)
+            if region is None:
+                new.append(Region(province=record.province, city=record.city, is_remote=record.is_remote))
+            elif region.is_remote != record.is_remote:
+                region.is_remote = record.is_remote
+                changed.append(region)
+            else:
+                unchanged += 1
+        Region.objects.bulk_create(new)
+        Region.objects.bulk_update(changed, ["is_remote"])
+        return len(new), len(changed), unchanged + len(records) - len(latest)
+
+
+@dataclass(slots=True)
+class HolidayRecord:
+    line: int
+    date: datetime.date
+    is_working_day: bool
+    name: str
+
+
+class HolidayImporter(Importer):
+    """`date,is_working_day,name` — or, with `year`, the mainland schedule from `chinese-calendar`.
+
+    After a change, the parcels whose deadlines count working days (Lazada Mall: ship by the end
+    of the 1st working day, sorting centre by the end of the 3rd) and are not yet past those
+    milestones are announced with `parcels_changed(reason="holidays")` so that the deadline
+    receiver recomputes them.
+    """
+
+    command = "import_holidays"
+    required_columns = ("date", "is_working_day", "name")
+    batch_size = 2000
+
+    def __init__(self, *, year: int | None = None, **options):
+        super().__init__(**options)
+        self.year = year
+        self.changed_dates: set[datetime.date] = set()
+
+    def source_label(self):
+        return f"chinese-calendar {self.year}"
+
+    def rows(self):
+        if self.year is None:
+            return None
+        return _chinese_calendar_rows(self.year)
+
+    def clean_row(self, row, line):
+        return HolidayRecord(
+            line=line,
+            date=parse_date(row.get("date", ""), "date"),
+            is_working_day=parse_bool(row.get("is_working_day", ""), "is_working_day"),
+            name=optional(row, "name", max_length=100),
+        )
+
+    def apply_batch(self, records):
+        from fulfillment.models import Holiday
+
+        latest = {r.date: r for r in records}
+        existing = {h.date: h for h in Holiday.objects.filter(date__in=list(latest))}
+        new, changed, unchanged = [], [], 0
+        for day, record in latest.items():
+            holiday = existing.get(day)
+            if holiday is None:
+                new.append(Holiday(date=day, is_working_day=record.is_working_day, name=record.name))
+                self.changed_dates.add(day)
+            elif (holiday.is_working_day, holiday.name) != (record.is_working_day, record.name):
+                if holiday.is_working_day != record.is_working_day:
+                    self.changed_dates.add(day)
+                holiday.is_working_day, holiday.name = record.is_working_day, record.name
+                changed.append(holiday)
+            else:
+                unchanged += 1
+        Holiday.objects.bulk_create(new)
+        Holiday.objects.bulk_update(changed, ["is_working_day", "name"])
+        return len(new), len(changed), unchanged + len(records) - len(latest)
+
+    def finish(self):
+        if self.changed_dates:
+            from fulfillment.services import parcels_working_day_deadlines_changed
+
+            parcels_working_day_deadlines_changed(since=min(self.changed_dates))
+
+
+def _chinese_calendar_rows(year: int) -> Iterator[tuple[int, dict[str, str]]]:
+    """The mainland schedule of `year`: weekday holidays and make-up working days on weekends."""
+    import chinese_calendar
+
+    start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    try:
+        holidays = chinese_calendar.get_holidays(start, end, include_weekends=False)
+        workdays = [d for d in chinese_calendar.get_workdays(start, end) if d.weekday() >= 5]
+    except NotImplementedError:
+        raise ImportRefused(
+            _("The chinese-calendar package has no schedule for %(year)s; upgrade it or import a CSV.") % {"year": year}
+        ) from None
+    days = [(d, False) for d in holidays] + [(d, True) for d in workdays]
+    for line, (day, is_working_day) in enumerate(sorted(days), start=1):
+        _on_holiday, name = chinese_calendar.get_holiday_detail(day)
+        name = name or ""
+        if is_working_day and name:
+            name = _("%(holiday)s (make-up working day)") % {"holiday": name}
+        yield line, {"date": day.isoformat(), "is_working_day": "1" if is_working_day else "0", "name": name[:100]}

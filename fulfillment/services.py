@@ -1,0 +1,225 @@
+"""Writes on parcels: milestones from tracking events, ready-to-ship marking, cancellation.
+
+Every function that changes parcels or their milestones announces the set with
+`fulfillment.signals.parcels_changed` (inside the same transaction) so that `pickups` can back-date
+bagged pickups and `monitoring` can recompute deadlines, without `fulfillment` importing them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fulfillment.models import (
+    STATUS_RANK,
+    EventCode,
+    Parcel,
+    ParcelStatus,
+    Platform,
+    SellerTier,
+)
+from fulfillment.signals import parcels_changed
+
+logger = logging.getLogger(__name__)
+
+# parcels_changed carries at most this many ids (SQLite's variable limit on the receivers' IN lists).
+SIGNAL_CHUNK = 5000
+
+# The status an event brings a parcel to; the parcel keeps its status if that ranks higher.
+# A failed delivery attempt leaves the parcel out for delivery.
+EVENT_STATUS = {
+    EventCode.PICKED_UP: ParcelStatus.PICKED_UP,
+    EventCode.IN_TRANSIT: ParcelStatus.IN_TRANSIT,
+    EventCode.ARRIVED_SORTING_CENTRE: ParcelStatus.AT_SORTING_CENTRE,
+    EventCode.OUT_FOR_DELIVERY: ParcelStatus.OUT_FOR_DELIVERY,
+    EventCode.FAILED_ATTEMPT: ParcelStatus.OUT_FOR_DELIVERY,
+    EventCode.DELIVERED: ParcelStatus.DELIVERED,
+    EventCode.EXCEPTION: ParcelStatus.EXCEPTION,
+    EventCode.RETURNED: ParcelStatus.RETURNED,
+    EventCode.LOST: ParcelStatus.LOST,
+}
+
+# First milestones: the earliest event of that code, never later than a value already there
+# (so that a pickup time back-dated to the bag's pickup survives).
+FIRST_MILESTONES = {
+    "picked_up_at": EventCode.PICKED_UP,
+    "sorting_centre_at": EventCode.ARRIVED_SORTING_CENTRE,
+    "out_for_delivery_at": EventCode.OUT_FOR_DELIVERY,
+    "delivered_at": EventCode.DELIVERED,
+}
+
+
+class TransitionNotAllowed(ValidationError):
+    """A refused change of a parcel's state; the message says why in a clerk's words."""
+
+
+def send_parcels_changed(*, parcel_ids: Iterable[int], reason: str, sender=Parcel) -> int:
+    """Send `parcels_changed` in chunks of at most SIGNAL_CHUNK ids; returns how many ids were sent."""
+    chunk: list[int] = []
+    sent = 0
+    for parcel_id in parcel_ids:
+        chunk.append(parcel_id)
+        if len(chunk) >= SIGNAL_CHUNK:
+            parcels_changed.send(sender=sender, parcel_ids=chunk, reason=reason)
+            sent += len(chunk)
+            chunk = []
+    if chunk:
+        parcels_changed.send(sender=sender, parcel_ids=chunk, reason=reason)
+        sent += len(chunk)
+    return sent
+
+
+def _case(column: str, mapping: dict, *, default: str = "NULL") -> str:
+    """`CASE column WHEN 'k' THEN v ... END` from a dict of trusted constants (never user input)."""
+    whens = " ".join(f"WHEN '{key}' THEN {value!r}" for key, value in mapping.items())
+    return f"CASE {column} {whens} ELSE {default} END"
+
+
+def _rank_to_status_case(column: str) -> str:
+    whens = " ".join(f"WHEN {rank} THEN '{status}'" for status, rank in STATUS_RANK.items())
+    return f"CASE {column} {whens} END"
+
+
+def refresh_milestones_sql(*, parcel_filter: str) -> str:
+    """One UPDATE … FROM (aggregate over the parcels' events) — PostgreSQL and SQLite ≥ 3.33 alike.
+
+    `parcel_filter` is a trusted SQL condition on `e.parcel_id` (with placeholders for its values).
+    """
+    vendor = connection.vendor
+    least, greatest = ("LEAST", "GREATEST") if vendor == "postgresql" else ("MIN", "MAX")
+    event_rank = {code: STATUS_RANK[status] for code, status in EVENT_STATUS.items()}
+    valid_nodes = ", ".join(f"'{code}'" for code in EVENT_STATUS)
+    aggregates = ",\n".join(
+        f"MIN(CASE WHEN e.code = '{code}' THEN e.occurred_at END) AS {column}" for column, code in FIRST_MILESTONES.items()
+    )
+    first_sets = ",\n".join(
+        f"{column} = {least}(COALESCE(p.{column}, agg.{column}), COALESCE(agg.{column}, p.{column}))"
+        for column in FIRST_MILESTONES
+    )
+    current_rank = _case("p.status", {s.value if hasattr(s, "value") else s: r for s, r in STATUS_RANK.items()}, default="0")
+    return f"""
+        UPDATE fulfillment_parcel AS p SET
+            {first_sets},
+            last_event_at = {greatest}(COALESCE(p.last_event_at, agg.last_node), COALESCE(agg.last_node, p.last_event_at)),
+            outlet_id = COALESCE(agg.first_outlet_id, p.outlet_id),
+            status = CASE WHEN agg.top_rank > {current_rank}
+                          THEN {_rank_to_status_case("agg.top_rank")} ELSE p.status END,
+            updated_at = %s
+        FROM (
+            SELECT e.parcel_id,
+                {aggregates},
+                MAX(CASE WHEN e.code IN ({valid_nodes}) THEN e.occurred_at END) AS last_node,
+                MAX({_case("e.code", {str(k): v for k, v in event_rank.items()})}) AS top_rank,
+                (SELECT o.outlet_id FROM fulfillment_trackingevent o
+                  WHERE o.parcel_id = e.parcel_id AND o.outlet_id IS NOT NULL
+                  ORDER BY o.occurred_at, o.outlet_id LIMIT 1) AS first_outlet_id
+            FROM fulfillment_trackingevent e
+            WHERE {parcel_filter}
+            GROUP BY e.parcel_id
+        ) AS agg
+        WHERE p.id = agg.parcel_id
+    """  # noqa: S608 — every interpolated piece is a constant of this module, values go through params
+
+
+@transaction.atomic
+def parcels_refresh_milestones(*, parcel_ids: Iterable[int], reason: str = "events") -> int:
+    """Recompute milestones, last valid node, outlet and status of the parcels from their events.
+
+    First milestones (picked up, sorting centre, out for delivery, delivered) take the earliest
+    event but never a time later than the one already set; `last_event_at` the latest valid node
+    (any code but `info`); the outlet is the one of the earliest event that names an outlet; the
+    status moves to the highest-ranked status any event implies and never backwards
+    (`STATUS_RANK`), so a late old event changes nothing. The result depends only on the set of
+    events, not on the order or batches they arrived in — an interrupted import re-run ends where
+    a clean run does. Then sends `parcels_changed`. Returns the number of parcels refreshed.
+    """
+    ids = sorted(set(parcel_ids))
+    refreshed = 0
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), SIGNAL_CHUNK):
+            chunk = ids[start : start + SIGNAL_CHUNK]
+            if connection.vendor == "postgresql":
+                cursor.execute(refresh_milestones_sql(parcel_filter="e.parcel_id = ANY(%s)"), [now, chunk])
+            else:
+                marks = ",".join(["%s"] * len(chunk))
+                cursor.execute(refresh_milestones_sql(parcel_filter=f"e.parcel_id IN ({marks})"), [now, *chunk])
+            refreshed += max(cursor.rowcount, 0)
+    send_parcels_changed(parcel_ids=ids, reason=reason)
+    return refreshed
+
+
+def _parcel_ids(parcels) -> list[int]:
+    if hasattr(parcels, "values_list"):
+        return list(parcels.values_list("pk", flat=True))
+    return [p if isinstance(p, int) else p.pk for p in parcels]
+
+
+@transaction.atomic
+def parcels_mark_ready_to_ship(*, parcels, at: datetime.datetime, by=None) -> int:
+    """Set `rts_at` (if not set) and status `ready_to_ship` (if not further) on parcels not cancelled.
+
+    Returns how many parcels were marked; cancelled parcels and parcels already marked are skipped.
+    """
+    ids = _parcel_ids(parcels)
+    marked = list(
+        Parcel.objects.filter(pk__in=ids, rts_at__isnull=True)
+        .exclude(status=ParcelStatus.CANCELLED)
+        .values_list("pk", flat=True)
+    )
+    if not marked:
+        return 0
+    Parcel.objects.filter(pk__in=marked).update(rts_at=at, updated_at=timezone.now())
+    lower = [s for s, r in STATUS_RANK.items() if r < STATUS_RANK[ParcelStatus.READY_TO_SHIP]]
+    Parcel.objects.filter(pk__in=marked, status__in=lower).update(status=ParcelStatus.READY_TO_SHIP)
+    logger.info("%s parcel(s) marked ready to ship at %s by %s", len(marked), at.isoformat(), by)
+    send_parcels_changed(parcel_ids=marked, reason="rts")
+    return len(marked)
+
+
+@transaction.atomic
+def parcel_cancel(*, parcel: Parcel, by, reason: str) -> Parcel:
+    """Cancel a parcel; allowed only before it is ready to ship (DESIGN.md: side exit `cancelled`)."""
+    parcel = Parcel.objects.select_for_update(of=("self",)).get(pk=parcel.pk)
+    if parcel.status == ParcelStatus.CANCELLED:
+        raise TransitionNotAllowed(_("Parcel %(parcel)s is already cancelled.") % {"parcel": parcel})
+    if parcel.rts_at is not None or STATUS_RANK[parcel.status] >= STATUS_RANK[ParcelStatus.READY_TO_SHIP]:
+        raise TransitionNotAllowed(
+            _("Parcel %(parcel)s is already %(status)s and can no longer be cancelled; only parcels not yet ready to ship can.")
+            % {"parcel": parcel, "status": parcel.get_status_display().lower()}
+        )
+    if not (reason or "").strip():
+        raise TransitionNotAllowed(_("Give a reason for cancelling the parcel."))
+    parcel.status = ParcelStatus.CANCELLED
+    parcel.cancelled_at = timezone.now()
+    parcel.cancelled_by = by
+    parcel.cancel_reason = reason.strip()[:500]
+    parcel.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_at"])
+    send_parcels_changed(parcel_ids=[parcel.pk], reason="cancelled")
+    return parcel
+
+
+def parcels_working_day_deadlines_changed(*, since: datetime.date) -> int:
+    """Announce the parcels whose deadlines count working days after the calendar changed on/after `since`.
+
+    Only Lazada Mall deadlines count working days (ship by the end of the 1st working day after
+    the order day, sorting centre by the end of the 3rd). Parcels past both milestones, finished
+    parcels and parcels paid long before the change (their window closed before it) are left out.
+    """
+    horizon = datetime.datetime.combine(since - datetime.timedelta(days=31), datetime.time.min, tzinfo=datetime.UTC)
+    parcels = (
+        Parcel.objects.filter(platform=Platform.LAZADA, order__seller_tier=SellerTier.MALL, paid_at__gte=horizon)
+        .filter(Q(rts_at__isnull=True) | Q(sorting_centre_at__isnull=True))
+        .exclude(status__in=[ParcelStatus.CANCELLED, ParcelStatus.DELIVERED, ParcelStatus.RETURNED, ParcelStatus.LOST])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return send_parcels_changed(parcel_ids=parcels.iterator(chunk_size=SIGNAL_CHUNK), reason="holidays")
+
