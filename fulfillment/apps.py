@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class FulfillmentConfig(AppConfig):
     name = "fulfillment"
-    verbose_name = _("fulfillment".capitalize())
+    verbose_name = _("Fulfillment")

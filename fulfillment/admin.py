@@ -1,0 +1,524 @@
+"""Admin for the shared schema.
+
+Orders, parcels and tracking events come from the imports and their milestones, status and deadlines
+are derived (DESIGN.md, "The parcel's life"): the admin shows them read-only and changes them only
+through `fulfillment.services`. Parcels and events are the big tables: exact or prefix search on
+indexed columns, no full count, no date hierarchy.
+"""
+
+import datetime
+import functools
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Q
+from django.forms.models import BaseInlineFormSet
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from fulfillment.models import (
+    FINISHED_STATUSES,
+    Carrier,
+    CarrierOutlet,
+    Holiday,
+    ImportRun,
+    Order,
+    Parcel,
+    Region,
+    Shop,
+    TrackingEvent,
+)
+from fulfillment.paginators import EstimatedCountPaginator
+from fulfillment.signals import parcels_changed
+
+admin.site.site_header = _("Parcel Control")
+admin.site.site_title = _("Parcel Control")
+admin.site.index_title = _("Parcels, pickups and alerts")
+
+EVENTS_SHOWN = 50
+ALERTS_SHOWN = 20
+MAX_SEARCH_TERMS = 200
+SHOP_TIME_FORMAT = "Y-m-d H:i"
+
+
+@functools.lru_cache(maxsize=64)
+def shop_zone(name: str) -> datetime.tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(settings.TIME_ZONE)
+
+
+def in_shop_time(value: datetime.datetime | None, shop: Shop) -> str | None:
+    """A UTC timestamp as the shop's clerks read it (DESIGN.md: shown in the shop's time zone)."""
+    if value is None:
+        return None
+    return date_format(timezone.localtime(value, shop_zone(shop.timezone)), SHOP_TIME_FORMAT)
+
+
+class ExactOrPrefixSearchMixin:
+    """Search identifiers by exact value or prefix on indexed columns, never `%term%`.
+
+    Django's `=field` / `^field` compare `UPPER(column)`, which no index serves on PostgreSQL; here
+    the term is compared as typed and upper-cased (tracking numbers and order ids are upper case).
+    Several identifiers pasted at once, separated by spaces or commas, are all found.
+    """
+
+    exact_search_fields: tuple[str, ...] = ()
+    prefix_search_fields: tuple[str, ...] = ()
+
+    def get_search_results(self, request, queryset, search_term):
+        terms = [t for t in search_term.replace(",", " ").split() if t][:MAX_SEARCH_TERMS]
+        if not terms:
+            return queryset, False
+        condition = Q()
+        variants = sorted({v for term in terms for v in (term, term.upper())})
+        for field in self.exact_search_fields:
+            condition |= Q(**{f"{field}__in": variants})
+        if len(terms) == 1:
+            for field in self.prefix_search_fields:
+                for variant in {terms[0], terms[0].upper()}:
+                    condition |= Q(**{f"{field}__startswith": variant})
+        return queryset.filter(condition), False
+
+
+class BigTableAdmin(ExactOrPrefixSearchMixin, admin.ModelAdmin):
+    """Millions of rows: estimated count when unfiltered, no full count, no facet counts."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 50
+
+
+class PaidWithinFilter(admin.SimpleListFilter):
+    """A range filter on the indexed `paid_at` (a date hierarchy would scan the table for its years)."""
+
+    title = _("paid")
+    parameter_name = "paid_within"
+    periods = {"1": 1, "2": 2, "7": 7, "30": 30}
+
+    def lookups(self, request, model_admin):
+        return [
+            ("1", _("Last 24 hours")),
+            ("2", _("Last 48 hours")),
+            ("7", _("Last 7 days")),
+            ("30", _("Last 30 days")),
+            ("older", _("More than 30 days ago")),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        now = timezone.now()
+        if value in self.periods:
+            return queryset.filter(paid_at__gte=now - datetime.timedelta(days=self.periods[value]))
+        if value == "older":
+            return queryset.filter(paid_at__lt=now - datetime.timedelta(days=30))
+        return queryset
+
+
+@admin.register(Shop)
+class ShopAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "platform", "seller_tier", "timezone", "pickup_province", "pickup_city")
+    list_filter = ("platform", "seller_tier")
+    search_fields = ("^code", "name")
+    readonly_fields = ("created_at",)
+
+
+@admin.register(Carrier)
+class CarrierAdmin(admin.ModelAdmin):
+    list_display = ("code", "name")
+    search_fields = ("^code", "name")
+
+
+@admin.register(CarrierOutlet)
+class CarrierOutletAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "carrier", "province", "city", "star_rating", "rating_month")
+    list_select_related = ("carrier",)
+    list_filter = ("carrier", "star_rating", "province")
+    search_fields = ("^code", "name", "^city")
+
+
+class OrderParcelInline(admin.TabularInline):
+    model = Parcel
+    fields = ("tracking_no", "carrier", "status", "shipped_at", "picked_up_at", "delivered_at")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("carrier")
+
+
+@admin.register(Order)
+class OrderAdmin(BigTableAdmin):
+    list_display = ("order_id", "shop", "platform", "seller_tier", "paid_at_in_shop_time", "amount", "dest_province")
+    list_select_related = ("shop",)
+    list_filter = ("platform", "seller_tier", "shop", PaidWithinFilter)
+    search_fields = ("=order_id", "^order_id")
+    search_help_text = _("Order id, exact or its beginning.")
+    exact_search_fields = ("order_id",)
+    prefix_search_fields = ("order_id",)
+    ordering = ("-paid_at",)
+    # The import owns the identity and the payment time; the rest may be corrected by hand.
+    readonly_fields = ("shop", "platform", "seller_tier", "order_id", "paid_at", "created_at")
+    fields = (
+        ("shop", "platform", "seller_tier"),
+        ("order_id", "paid_at", "amount"),
+        "origin_province",
+        ("dest_province", "dest_city"),
+        "created_at",
+    )
+    inlines = [OrderParcelInline]
+
+    @admin.display(description=_("paid at"), ordering="paid_at")
+    def paid_at_in_shop_time(self, order):
+        return in_shop_time(order.paid_at, order.shop)
+
+    def has_add_permission(self, request):
+        # Orders come from `import_orders`, which also creates their parcels and deadlines.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            # The destination and the amount feed the deadlines and the compensation estimates.
+            parcel_ids = list(obj.parcels.values_list("pk", flat=True))
+            if parcel_ids:
+                parcels_changed.send(sender=Order, parcel_ids=parcel_ids, reason="order_edited")
+
+
+class LatestEventsFormSet(BaseInlineFormSet):
+    """Only the newest events: a parcel stuck in a loop can have hundreds."""
+
+    def get_queryset(self):
+        if not hasattr(self, "_latest"):
+            self._latest = super().get_queryset()[:EVENTS_SHOWN]
+        return self._latest
+
+
+class TrackingEventInline(admin.TabularInline):
+    model = TrackingEvent
+    formset = LatestEventsFormSet
+    fields = ("occurred_at", "code", "location", "description", "outlet")
+    readonly_fields = fields
+    ordering = ("-occurred_at", "-pk")
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = _("tracking events (newest first, at most 50)")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("outlet__carrier")
+
+
+MILESTONE_FIELDS = (
+    "paid_at",
+    "shipped_at",
+    "rts_at",
+    "picked_up_at",
+    "sorting_centre_at",
+    "out_for_delivery_at",
+    "delivered_at",
+    "last_event_at",
+    "cancelled_at",
+)
+DEADLINE_FIELDS = (
+    "ship_due_at",
+    ("pickup_warn_at", "pickup_due_at"),
+    ("update_warn_at", "update_due_at"),
+    "sorting_due_at",
+    "delivery_due_at",
+    "route_due_at",
+    ("stagnation_warn_at", "stagnation_due_at"),
+)
+
+
+def _flat(fields):
+    for field in fields:
+        yield from field if isinstance(field, tuple) else (field,)
+
+
+@admin.register(Parcel)
+class ParcelAdmin(BigTableAdmin):
+    list_display = (
+        "tracking_no_or_untracked",
+        "order_link",
+        "shop",
+        "platform",
+        "carrier",
+        "status",
+        "paid_at_in_shop_time",
+        "picked_up_at_in_shop_time",
+        "last_event_at_in_shop_time",
+    )
+    list_display_links = ("tracking_no_or_untracked",)
+    list_select_related = ("order", "shop", "carrier")
+    list_filter = ("status", "platform", "shop", "carrier", PaidWithinFilter)
+    search_fields = ("=tracking_no", "^tracking_no", "=order__order_id")
+    search_help_text = _(
+        "Tracking number (exact or its beginning) or order id; paste several separated by spaces to find them all."
+    )
+    exact_search_fields = ("tracking_no", "order__order_id")
+    prefix_search_fields = ("tracking_no",)
+    ordering = ("-paid_at",)
+    inlines = [TrackingEventInline]
+    actions = ["mark_ready_to_ship"]
+    # Status, milestones and deadlines are derived from events, the handover workflow and the SLA
+    # policies; the identity comes from the import. Only the physical facts are corrected by hand.
+    editable_fields = ("weight_kg", "declared_value")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (
+                None,
+                {
+                    "fields": (
+                        ("order_link", "shop", "platform"),
+                        ("carrier", "outlet", "tracking_no"),
+                        ("status", "shop_time_zone"),
+                        ("weight_kg", "declared_value"),
+                    )
+                },
+            ),
+            (
+                _("Milestones"),
+                {"fields": MILESTONE_FIELDS, "description": _("Times are shown in the shop's time zone.")},
+            ),
+            (_("Deadlines"), {"fields": DEADLINE_FIELDS}),
+        ]
+        if obj is not None and request.user.has_perm("monitoring.view_alert"):
+            fieldsets.append((_("Alerts"), {"fields": ("alerts_table",)}))
+        fieldsets.append(
+            (_("Record"), {"fields": (("event_count", "created_at", "updated_at"),), "classes": ["collapse"]})
+        )
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        shown = {f for _name, opts in self.get_fieldsets(request, obj) for f in _flat(opts["fields"])}
+        return tuple(sorted(shown - set(self.editable_fields)))
+
+    def has_add_permission(self, request):
+        # Parcels come from `import_orders`; a parcel typed here would have no deadlines.
+        return False
+
+    def has_mark_ready_permission(self, request):
+        return request.user.has_perm("fulfillment.change_parcel")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Show every time on the page (milestones, deadlines, events) in the parcel's shop time zone.
+        zone_name = Parcel.objects.filter(pk=object_id).values_list("shop__timezone", flat=True).first()
+        with timezone.override(shop_zone(zone_name or settings.TIME_ZONE)):
+            response = super().change_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        return response
+
+    @admin.display(description=_("tracking number"), ordering="tracking_no")
+    def tracking_no_or_untracked(self, parcel):
+        return parcel.tracking_no or gettext("(untracked #%(pk)s)") % {"pk": parcel.pk}
+
+    @admin.display(description=_("order"), ordering="order__order_id")
+    def order_link(self, parcel):
+        url = reverse("admin:fulfillment_order_change", args=[parcel.order_id])
+        return format_html('<a href="{}">{}</a>', url, parcel.order.order_id)
+
+    @admin.display(description=_("time zone"))
+    def shop_time_zone(self, parcel):
+        return parcel.shop.timezone
+
+    @admin.display(description=_("paid at"), ordering="paid_at")
+    def paid_at_in_shop_time(self, parcel):
+        return in_shop_time(parcel.paid_at, parcel.shop)
+
+    @admin.display(description=_("picked up at"), ordering="picked_up_at")
+    def picked_up_at_in_shop_time(self, parcel):
+        return in_shop_time(parcel.picked_up_at, parcel.shop)
+
+    @admin.display(description=_("last valid node at"), ordering="last_event_at")
+    def last_event_at_in_shop_time(self, parcel):
+        return in_shop_time(parcel.last_event_at, parcel.shop)
+
+    @admin.display(description=_("tracking events"))
+    def event_count(self, parcel):
+        return parcel.events.count()
+
+    @admin.display(description=_("alerts"))
+    def alerts_table(self, parcel):
+        # The reverse relation of monitoring.Alert: fulfillment never imports monitoring.
+        alerts_manager = getattr(parcel, "alerts", None)
+        if alerts_manager is None:
+            return None
+        alerts = list(alerts_manager.order_by("-raised_at", "-pk")[:ALERTS_SHOWN])
+        if not alerts:
+            return gettext("No alerts.")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    alert.get_kind_display(),
+                    alert.get_level_display(),
+                    in_shop_time(alert.due_at, parcel.shop) or "-",
+                    in_shop_time(alert.raised_at, parcel.shop),
+                    in_shop_time(alert.resolved_at, parcel.shop) or gettext("open"),
+                    alert.compensation_estimate if alert.compensation_estimate is not None else "-",
+                )
+                for alert in alerts
+            ),
+        )
+        link = ""
+        try:
+            url = reverse("admin:monitoring_alert_changelist") + f"?parcel__id__exact={parcel.pk}"
+            link = format_html('<p><a href="{}">{}</a></p>', url, gettext("All alerts of this parcel"))
+        except NoReverseMatch:
+            pass
+        return format_html(
+            '<table class="parcel-alerts"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
+            "<th>{}</th></tr></thead><tbody>{}</tbody></table>{}",
+            gettext("kind"),
+            gettext("level"),
+            gettext("due at"),
+            gettext("raised at"),
+            gettext("resolved at"),
+            gettext("compensation estimate"),
+            rows,
+            link,
+        )
+
+    @admin.action(permissions=["mark_ready"], description=_("Mark ready to ship"))
+    def mark_ready_to_ship(self, request, queryset):
+        from fulfillment.services import parcels_mark_ready_to_ship
+
+        selected = queryset.count()
+        eligible = queryset.filter(tracking_no__isnull=False, rts_at__isnull=True).exclude(status__in=FINISHED_STATUSES)
+        marked = parcels_mark_ready_to_ship(parcels=eligible, at=timezone.now(), by=request.user)
+        skipped = selected - marked
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d parcel marked ready to ship.",
+                "%(count)d parcels marked ready to ship.",
+                marked,
+            )
+            % {"count": marked},
+            messages.SUCCESS if marked else messages.WARNING,
+        )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d parcel skipped: already ready to ship, without a tracking number, or finished.",
+                    "%(count)d parcels skipped: already ready to ship, without a tracking number, or finished.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
+
+
+@admin.register(TrackingEvent)
+class TrackingEventAdmin(BigTableAdmin):
+    list_display = ("parcel", "code", "occurred_at_in_shop_time", "location", "outlet")
+    list_select_related = ("parcel", "parcel__shop", "outlet", "outlet__carrier")
+    list_filter = ("code",)
+    search_fields = ("=parcel__tracking_no", "^parcel__tracking_no")
+    search_help_text = _("Tracking number, exact or its beginning.")
+    exact_search_fields = ("parcel__tracking_no",)
+    prefix_search_fields = ("parcel__tracking_no",)
+    ordering = ("-pk",)
+    fields = ("parcel", "code", "occurred_at", "location", "description", "outlet", "imported_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("occurred at"), ordering="occurred_at")
+    def occurred_at_in_shop_time(self, event):
+        return in_shop_time(event.occurred_at, event.parcel.shop)
+
+    # Events are imported facts: the milestones are computed from them.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ("province", "city", "is_remote")
+    list_filter = ("is_remote", "province")
+    search_fields = ("^province", "^city")
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    list_display = ("date", "name", "is_working_day")
+    list_filter = ("is_working_day",)
+    search_fields = ("name",)
+    date_hierarchy = "date"
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "command",
+        "source",
+        "started_at",
+        "finished_at",
+        "dry_run",
+        "rows_read",
+        "rows_inserted",
+        "rows_updated",
+        "rows_unchanged",
+        "rows_rejected",
+        "by",
+    )
+    list_select_related = ("by",)
+    list_filter = ("command", "dry_run")
+    search_fields = ("source",)
+    readonly_fields = (
+        "command",
+        "source",
+        "started_at",
+        "finished_at",
+        "dry_run",
+        "rows_read",
+        "rows_inserted",
+        "rows_updated",
+        "rows_unchanged",
+        "rows_rejected",
+        "error_report",
+        "by",
+    )
+
+    # A record of what a command did: written by the commands only.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

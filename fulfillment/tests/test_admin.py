@@ -1,0 +1,209 @@
+import datetime
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from fulfillment.models import Parcel, ParcelStatus, TrackingEvent
+from fulfillment.paginators import EstimatedCountPaginator
+from fulfillment.tests.factories import ParcelFactory, ShopFactory, TrackingEventFactory
+
+pytestmark = pytest.mark.django_db
+
+UTC = datetime.UTC
+T0 = datetime.datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+
+
+def change_url(parcel):
+    return reverse("admin:fulfillment_parcel_change", args=[parcel.pk])
+
+
+CHANGELIST = reverse("admin:fulfillment_parcel_changelist")
+
+
+def form_inputs(html: str) -> dict[str, str]:
+    """The hidden and text inputs a browser would submit with the change form."""
+    data = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        name = re.search(r'name="([^"]+)"', tag)
+        if name and 'type="checkbox"' not in tag and 'type="submit"' not in tag:
+            value = re.search(r'value="([^"]*)"', tag)
+            data[name.group(1)] = value.group(1) if value else ""
+    return data
+
+
+def result_tracking_numbers(response) -> list[str]:
+    html = response.content.decode()
+    return re.findall(r'<th class="field-tracking_no_or_untracked"><a href="[^"]*">([^<]+)</a>', html)
+
+
+def test_parcel_page_lists_events_newest_first(manager_client):
+    parcel = ParcelFactory(picked_up=True)
+    # Inserted out of order, as late events arrive.
+    for hours, place in [(5, "深圳转运中心"), (1, "杭州揽收网点"), (9, "深圳南山派件点"), (3, "杭州转运中心")]:
+        TrackingEventFactory(parcel=parcel, occurred_at=T0 + datetime.timedelta(hours=hours), location=place)
+
+    html = manager_client.get(change_url(parcel)).content.decode()
+
+    positions = [html.index(place) for place in ("深圳南山派件点", "深圳转运中心", "杭州转运中心", "杭州揽收网点")]
+    assert positions == sorted(positions)
+
+
+def test_parcel_page_shows_only_the_latest_fifty_events(manager_client):
+    parcel = ParcelFactory(picked_up=True)
+    TrackingEvent.objects.bulk_create(
+        TrackingEvent(
+            parcel=parcel, code="in_transit", occurred_at=T0 + datetime.timedelta(minutes=i), location=f"站点{i:03d}"
+        )
+        for i in range(60)
+    )
+
+    html = manager_client.get(change_url(parcel)).content.decode()
+
+    assert "站点059" in html and "站点010" in html
+    assert "站点009" not in html and "站点000" not in html
+
+
+def test_status_and_milestones_cannot_be_typed_even_by_a_superuser(admin_client):
+    parcel = ParcelFactory(picked_up=True, weight_kg="0.800")
+    TrackingEventFactory(parcel=parcel, code="picked_up", occurred_at=T0)
+    url = change_url(parcel)
+
+    form_html = admin_client.get(url).content.decode()
+    assert 'name="status"' not in form_html
+    assert 'name="picked_up_at' not in form_html
+    assert 'name="pickup_due_at' not in form_html
+
+    data = form_inputs(form_html)
+    assert data["events-INITIAL_FORMS"] == "1"
+    data.update(status=ParcelStatus.DELIVERED, picked_up_at="2020-01-01 00:00", weight_kg="1.250", _save="1")
+    response = admin_client.post(url, data)
+    assert response.status_code == 302
+    parcel.refresh_from_db()
+    assert parcel.status == ParcelStatus.PICKED_UP
+    assert str(parcel.weight_kg) == "1.250"
+
+
+def test_nobody_adds_a_parcel_by_hand(admin_client):
+    assert admin_client.get(reverse("admin:fulfillment_parcel_add")).status_code == 403
+
+
+def test_search_finds_tracking_number_exactly_or_by_prefix_but_not_by_substring(manager_client):
+    ParcelFactory(shipped=True, tracking_no="YT8800001111")
+    ParcelFactory(shipped=True, tracking_no="YT8800002222")
+    ParcelFactory(shipped=True, tracking_no="ZT1234567890")
+
+    exact = manager_client.get(CHANGELIST, {"q": "YT8800001111"})
+    assert result_tracking_numbers(exact) == ["YT8800001111"]
+
+    prefix = manager_client.get(CHANGELIST, {"q": "yt88000"})
+    assert sorted(result_tracking_numbers(prefix)) == ["YT8800001111", "YT8800002222"]
+
+    middle = manager_client.get(CHANGELIST, {"q": "8800001111"})
+    assert result_tracking_numbers(middle) == []
+
+
+def test_search_finds_several_pasted_tracking_numbers_and_order_ids(manager_client):
+    first = ParcelFactory(shipped=True, tracking_no="SF100000000001")
+    ParcelFactory(shipped=True, tracking_no="SF100000000002")
+    third = ParcelFactory(shipped=True, tracking_no="SF100000000003")
+
+    response = manager_client.get(CHANGELIST, {"q": "SF100000000001, SF100000000003"})
+    assert sorted(result_tracking_numbers(response)) == ["SF100000000001", "SF100000000003"]
+
+    by_order = manager_client.get(CHANGELIST, {"q": first.order.order_id})
+    assert result_tracking_numbers(by_order) == ["SF100000000001"]
+    assert third.tracking_no not in result_tracking_numbers(by_order)
+
+
+def test_changelist_shows_times_in_the_shop_time_zone(manager_client):
+    shop = ShopFactory(code="lazada-my", timezone="Asia/Kuala_Lumpur")
+    ParcelFactory(shipped=True, tracking_no="LZ0001", order__shop=shop, order__paid_at=T0)  # 02:00 UTC
+
+    html = manager_client.get(CHANGELIST).content.decode()
+
+    assert "2026-11-20 10:00" in html  # UTC+8
+
+
+def test_parcel_page_shows_its_alerts_to_managers_only(client, manager_user, warehouse_user):
+    parcel = ParcelFactory(shipped=True)
+    # Through the reverse relation: fulfillment does not import monitoring.
+    parcel.alerts.create(kind="pickup_overdue", level="overdue", raised_at=T0, due_at=T0)
+    url = change_url(parcel)
+
+    client.force_login(manager_user)
+    assert "Not picked up in time" in client.get(url).content.decode()
+    client.force_login(warehouse_user)
+    warehouse_page = client.get(url)
+    assert warehouse_page.status_code == 200
+    assert "Not picked up in time" not in warehouse_page.content.decode()
+
+
+def test_mark_ready_to_ship_action_is_refused_without_permission(warehouse_client):
+    parcel = ParcelFactory(shipped=True)
+
+    response = warehouse_client.post(
+        CHANGELIST, {"action": "mark_ready_to_ship", "_selected_action": [parcel.pk]}, follow=True
+    )
+
+    parcel.refresh_from_db()
+    assert parcel.rts_at is None
+    assert response.status_code in (200, 403)
+
+
+def test_mark_ready_to_ship_action_marks_shipped_parcels_and_reports_skipped(client, django_user_model):
+    pytest.importorskip("fulfillment.services")
+    user = django_user_model.objects.create_user("rts", password="x-pass-123", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="fulfillment", codename__in=["view_parcel", "change_parcel"])
+    )
+    client.force_login(user)
+    shipped = ParcelFactory(shipped=True)
+    already = ParcelFactory(ready=True)
+    untracked = ParcelFactory()
+
+    response = client.post(
+        CHANGELIST,
+        {"action": "mark_ready_to_ship", "_selected_action": [shipped.pk, already.pk, untracked.pk]},
+        follow=True,
+    )
+
+    shipped.refresh_from_db()
+    untracked.refresh_from_db()
+    assert shipped.rts_at is not None
+    assert shipped.status == ParcelStatus.READY_TO_SHIP
+    assert untracked.rts_at is None
+    text = response.content.decode()
+    assert "1 parcel marked ready to ship." in text
+    assert "2 parcels skipped" in text
+
+
+def test_paginator_counts_exactly_when_the_table_is_small():
+    ParcelFactory.create_batch(3, shipped=True)
+    paginator = EstimatedCountPaginator(Parcel.objects.order_by("pk"), 2)
+    assert paginator.count == 3
+    assert paginator.num_pages == 2
+
+
+@pytest.mark.postgres
+def test_unfiltered_parcel_list_does_not_count_the_table_on_postgresql(manager_client, monkeypatch):
+    ParcelFactory.create_batch(4, shipped=True)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE fulfillment_parcel")
+    monkeypatch.setattr(EstimatedCountPaginator, "estimate_threshold", 1)
+
+    with CaptureQueriesContext(connection) as unfiltered:
+        response = manager_client.get(CHANGELIST)
+    assert response.status_code == 200
+    assert len(result_tracking_numbers(response)) == 4
+    parcel_counts = [q["sql"] for q in unfiltered if "COUNT(" in q["sql"].upper() and "fulfillment_parcel" in q["sql"]]
+    assert parcel_counts == []
+    assert any("reltuples" in q["sql"] for q in unfiltered)
+
+    # A filtered list counts exactly: an estimate would be wrong there.
+    with CaptureQueriesContext(connection) as filtered:
+        manager_client.get(CHANGELIST, {"status__exact": ParcelStatus.SHIPPED})
+    assert any("COUNT(" in q["sql"].upper() and "fulfillment_parcel" in q["sql"] for q in filtered)
