@@ -1,0 +1,254 @@
+"""Monitoring writes: the scan, resolving alerts, answering stagnation tickets.
+
+The scan runs every rule of `monitoring.rules` as three set statements — resolve the open alerts
+whose condition cleared (or whose deadline moved), upgrade warnings that passed their due instant
+to overdue in place, raise new alerts with one INSERT … SELECT … WHERE NOT EXISTS — so the number
+of queries does not depend on the number of parcels, and a scan repeated at the same instant
+writes nothing.
+"""
+
+import datetime
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Case, DecimalField, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Round
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fulfillment.models import FINISHED_STATUSES, Parcel
+from monitoring.deadlines import active_policies, policy_q
+from monitoring.models import Alert, AlertKind, AlertLevel, Complaint, SlaPolicy, StagnationTicket
+from monitoring.rules import RULES, Rule
+
+logger = logging.getLogger(__name__)
+
+SCAN_LOCK_KEY = "monitoring:scan-lock"
+# pg_try_advisory_xact_lock key: any constant shared by every scanning process ("PCSCAN").
+SCAN_ADVISORY_LOCK_ID = 0x5043_5343_414E
+SCAN_CACHE_LOCK_SECONDS = 30 * 60
+
+
+class TransitionNotAllowed(ValidationError):
+    """A refused change to an alert or ticket, with a message a manager understands."""
+
+
+@dataclass
+class RuleOutcome:
+    raised: int = 0
+    upgraded: int = 0
+    resolved: int = 0
+
+    @property
+    def changed(self) -> int:
+        return self.raised + self.upgraded + self.resolved
+
+
+@dataclass
+class ScanReport:
+    now: datetime.datetime
+    rules: dict[str, RuleOutcome] = field(default_factory=dict)
+    skipped: bool = False
+
+    @property
+    def raised(self) -> int:
+        return sum(o.raised for o in self.rules.values())
+
+    @property
+    def upgraded(self) -> int:
+        return sum(o.upgraded for o in self.rules.values())
+
+    @property
+    def resolved(self) -> int:
+        return sum(o.resolved for o in self.rules.values())
+
+    def lines(self) -> list[str]:
+        if self.skipped:
+            return [_("Scan at %(now)s skipped: another scan is running.") % {"now": self.now.isoformat()}]
+        lines = [
+            _("%(kind)s: raised %(raised)d, upgraded %(upgraded)d, resolved %(resolved)d")
+            % {"kind": kind, "raised": o.raised, "upgraded": o.upgraded, "resolved": o.resolved}
+            for kind, o in self.rules.items()
+        ]
+        lines.append(
+            _("Scan at %(now)s: raised %(raised)d, upgraded %(upgraded)d, resolved %(resolved)d")
+            % {"now": self.now.isoformat(), "raised": self.raised, "upgraded": self.upgraded, "resolved": self.resolved}
+        )
+        return lines
+
+
+def _breaching(rule: Rule, *, now: datetime.datetime, policies: Sequence[SlaPolicy]) -> QuerySet:
+    """Parcels for which `rule` is at least at warning level at `now`, annotated with rule_due/rule_warn."""
+    parcels = Parcel.objects.annotate(rule_due=rule.due_expression())
+    warn = rule.warn_expression()
+    if warn is not None:
+        parcels = parcels.annotate(rule_warn=warn)
+        past = Q(rule_warn__lt=now) | Q(rule_due__lt=now)
+    else:
+        past = Q(rule_due__lt=now)
+    parcels = parcels.filter(past, rule.requires).exclude(rule.stop_q(policies))
+    if rule.platforms is not None:
+        parcels = parcels.filter(platform__in=rule.platforms)
+    if not rule.include_finished:
+        parcels = parcels.exclude(status__in=FINISHED_STATUSES)
+    return parcels
+
+
+def _compensation(rule: Rule, policies: Sequence[SlaPolicy]):
+    """rate × order amount, the rate taken from the parcel's policy (the CASE picks the most specific)."""
+    whens = []
+    if rule.compensation_rate:
+        for policy in policies:
+            rate = getattr(policy, rule.compensation_rate)
+            if rate:
+                whens.append(When(policy_q(policy), then=Round(F("order__amount") * Value(rate), 2)))
+    return Case(*whens, default=None, output_field=DecimalField(max_digits=12, decimal_places=2))
+
+
+def _raise(rule: Rule, *, now: datetime.datetime, policies: Sequence[SlaPolicy]) -> int:
+    """INSERT … SELECT the breaching parcels that have no open alert of this kind."""
+    open_alert = Alert.objects.filter(parcel=OuterRef("pk"), kind=rule.kind, resolved_at__isnull=True)
+    is_overdue = Q(rule_due__lt=now)
+    columns = {
+        "a_parcel_id": F("pk"),
+        "a_kind": Value(str(rule.kind)),
+        "a_level": Case(
+            When(is_overdue, then=Value(AlertLevel.OVERDUE.value)), default=Value(AlertLevel.WARNING.value)
+        ),
+        "a_due_at": F("rule_due"),
+        "a_raised_at": Value(now),
+        "a_escalated_at": Case(When(is_overdue, then=Value(now)), default=None),
+        "a_resolution_note": Value(""),
+        "a_compensation_estimate": _compensation(rule, policies),
+    }
+    rows = (
+        _breaching(rule, now=now, policies=policies)
+        .filter(~Exists(open_alert))
+        .order_by()
+        .annotate(**columns)
+        .values(*columns)
+    )
+    query = rows.query
+    if list(query.annotation_select) != list(columns):  # the INSERT column list relies on this order
+        raise RuntimeError("unexpected SELECT column order for the alert INSERT")
+    select_sql, params = query.get_compiler(connection=connection).as_sql()
+    table = connection.ops.quote_name(Alert._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(Alert._meta.get_field(c[2:]).column) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({names}) {select_sql}", params)  # noqa: S608 — identifiers from _meta, values bound
+        return max(cursor.rowcount, 0)
+
+
+def _resolve(rule: Rule, *, now: datetime.datetime, policies: Sequence[SlaPolicy]) -> int:
+    """Resolve open alerts whose parcel no longer breaches the rule, or whose deadline moved."""
+    still = _breaching(rule, now=now, policies=policies).filter(pk=OuterRef("parcel_id"), rule_due=OuterRef("due_at"))
+    return Alert.objects.filter(kind=rule.kind, resolved_at__isnull=True).filter(~Exists(still)).update(resolved_at=now)
+
+
+def _upgrade(rule: Rule, *, now: datetime.datetime) -> int:
+    """A warning whose due instant has passed becomes overdue in place (raised_at is kept)."""
+    return Alert.objects.filter(
+        kind=rule.kind, resolved_at__isnull=True, level=AlertLevel.WARNING, due_at__lt=now
+    ).update(level=AlertLevel.OVERDUE, escalated_at=now)
+
+
+@transaction.atomic
+def scan(*, now: datetime.datetime) -> ScanReport:
+    """Run every rule once at `now`: resolve, upgrade, raise. Idempotent for a given `now`."""
+    policies = active_policies()
+    report = ScanReport(now=now)
+    for rule in RULES:
+        outcome = RuleOutcome()
+        outcome.resolved = _resolve(rule, now=now, policies=policies)
+        outcome.upgraded = _upgrade(rule, now=now)
+        outcome.raised = _raise(rule, now=now, policies=policies)
+        report.rules[str(rule.kind)] = outcome
+    return report
+
+
+def scan_exclusive(*, now: datetime.datetime) -> ScanReport:
+    """`scan`, unless another scan is running: then log it and return a report marked skipped.
+
+    PostgreSQL: a transaction-level advisory lock (released at commit, or when a killed worker's
+    connection closes). Elsewhere: an atomic `cache.add` (shared between processes when the cache is).
+    """
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SCAN_ADVISORY_LOCK_ID])
+                acquired = cursor.fetchone()[0]
+            if not acquired:
+                return _skipped(now)
+            return scan(now=now)
+    token = uuid.uuid4().hex
+    if not cache.add(SCAN_LOCK_KEY, token, timeout=SCAN_CACHE_LOCK_SECONDS):
+        return _skipped(now)
+    try:
+        return scan(now=now)
+    finally:
+        if cache.get(SCAN_LOCK_KEY) == token:
+            cache.delete(SCAN_LOCK_KEY)
+
+
+def _skipped(now: datetime.datetime) -> ScanReport:
+    logger.warning("Parcel scan at %s skipped: another scan holds the lock", now.isoformat())
+    return ScanReport(now=now, skipped=True)
+
+
+@transaction.atomic
+def alert_resolve(*, alert: Alert, by, note: str) -> Alert:
+    """A manager closes a false sign-off alert with a note; the parcel's open complaints close with it.
+
+    Other kinds resolve themselves when the parcel moves (or the ticket is answered): resolving them
+    by hand would only see the next scan raise them again.
+    """
+    if not by.has_perm("monitoring.resolve_alert"):
+        raise PermissionDenied(_("You may not resolve alerts."))
+    note = (note or "").strip()
+    if not note:
+        raise TransitionNotAllowed(_("Write a note saying how the complaint was settled."))
+    alert = Alert.objects.select_for_update(of=("self",)).get(pk=alert.pk)
+    if alert.resolved_at is not None:
+        raise TransitionNotAllowed(_("This alert was already resolved on %(when)s.") % {"when": alert.resolved_at})
+    if alert.kind != AlertKind.FALSE_SIGNOFF:
+        raise TransitionNotAllowed(
+            _("Only false sign-off alerts are resolved by hand; this one closes when the parcel moves on.")
+        )
+    now = timezone.now()
+    alert.resolved_at, alert.resolved_by, alert.resolution_note = now, by, note
+    alert.save(update_fields=["resolved_at", "resolved_by", "resolution_note"])
+    Complaint.objects.filter(parcel_id=alert.parcel_id, kind=AlertKind.FALSE_SIGNOFF, resolved_at__isnull=True).update(
+        resolved_at=now, resolved_by=by, note=note
+    )
+    return alert
+
+
+@transaction.atomic
+def ticket_answer(*, ticket: StagnationTicket, by, response: str) -> StagnationTicket:
+    """Record the merchant's answer to a stagnation ticket (who, when, what).
+
+    The parcel's open `ticket_response_overdue` alert is resolved at once when no other ticket of
+    the parcel is waiting for an answer (otherwise the next scan moves it to the next ticket).
+    """
+    if not by.has_perm("monitoring.answer_stagnationticket"):
+        raise PermissionDenied(_("You may not answer stagnation tickets."))
+    response = (response or "").strip()
+    if not response:
+        raise TransitionNotAllowed(_("Write the answer to send to the platform."))
+    ticket = StagnationTicket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+    if ticket.answered_at is not None:
+        raise TransitionNotAllowed(_("This ticket was already answered on %(when)s.") % {"when": ticket.answered_at})
+    now = timezone.now()
+    ticket.answered_at, ticket.answered_by, ticket.response = now, by, response
+    ticket.save(update_fields=["answered_at", "answered_by", "response"])
+    waiting = StagnationTicket.objects.filter(parcel_id=ticket.parcel_id, answered_at__isnull=True).exists()
+    if not waiting:
+        Alert.objects.filter(
+            parcel_id=ticket.parcel_id, kind=AlertKind.TICKET_RESPONSE_OVERDUE, resolved_at__isnull=True
+        ).update(resolved_at=now, resolved_by=by, resolution_note=response)
+    return ticket
