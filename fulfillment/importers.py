@@ -517,12 +517,13 @@ def run_import(
             report.rejected += 1
             report.rejected_by_field[field_name] += 1
 
-    def apply(records):
-        inserted, updated, unchanged = importer.apply_batch(records)
+    def apply(records, pending_rejects):
+        inserted, updated, unchanged = importer.apply_batch(records) if records else (0, 0, 0)
         report.inserted += inserted
         report.updated += updated
         report.unchanged += unchanged
-        record_rejects(importer.take_rejects())
+        # The report lists a batch's rejects in line order, whichever step refused them.
+        record_rejects(sorted(pending_rejects + importer.take_rejects(), key=lambda reject: reject[0]))
         if run is not None:
             ImportRun.objects.filter(pk=run.pk).update(
                 rows_read=report.read,
@@ -532,35 +533,32 @@ def run_import(
                 rows_rejected=report.rejected,
             )
 
-    def batch_transaction():
-        # A dry run is one outer transaction rolled back at the end: batches are savepoints in it,
-        # so later rows see earlier ones exactly as in a real run.
-        return transaction.atomic()
-
     def loop():
         batch: list = []
+        pending_rejects: list[tuple[int, str, str]] = []
         batch_size = importer.batch_size
         clean = importer.clean_row
-        with batch_transaction():
+        with transaction.atomic():
             importer.begin()
         for line, row in rows:
             report.read += 1
             if row is None:
-                record_rejects([(line, "", _("not a JSON object"))])
+                pending_rejects.append((line, "", _("not a JSON object")))
                 continue
             try:
                 batch.append(clean(row, line))
             except RowError as error:
-                record_rejects([(line, error.field, error.message)])
+                pending_rejects.append((line, error.field, error.message))
                 continue
             if len(batch) >= batch_size:
-                with batch_transaction():
-                    apply(batch)
-                batch = []
+                # One transaction per batch: a crash loses at most the batch in flight. (In a dry
+                # run this is a savepoint inside the outer transaction that is rolled back.)
+                with transaction.atomic():
+                    apply(batch, pending_rejects)
+                batch, pending_rejects = [], []
                 progress.update(report.read, source.bytes_read if source else 0)
-        with batch_transaction():
-            if batch:
-                apply(batch)
+        with transaction.atomic():
+            apply(batch, pending_rejects)
             importer.finish()
             record_rejects(importer.take_rejects())
 
@@ -805,3 +803,368 @@ def _chinese_calendar_rows(year: int) -> Iterator[tuple[int, dict[str, str]]]:
         if is_working_day and name:
             name = _("%(holiday)s (make-up working day)") % {"holiday": name}
         yield line, {"date": day.isoformat(), "is_working_day": "1" if is_working_day else "0", "name": name[:100]}
+
+
+# --------------------------------------------------------------------------------------------
+# Tracking events
+# --------------------------------------------------------------------------------------------
+
+_EVENT_STAGE = "import_event_stage"
+_EVENT_STAGE_COLUMNS = ("line", "carrier_code", "tracking_no", "code", "occurred_at", "location", "description", "outlet_code")
+
+
+class EventImporter(Importer):
+    """`carrier_code,tracking_no,code,occurred_at,location,description,outlet_code`.
+
+    Each batch is loaded into a temporary staging table (PostgreSQL: `COPY`; SQLite: one
+    `executemany`), then written by a few set statements: unknown parcels are reported, missing
+    outlets created, the events inserted with one `INSERT … SELECT … ON CONFLICT DO NOTHING`
+    joining parcels by carrier + tracking number (an event is identified by parcel, code, time and
+    location, so importing it twice stores it once), and the new events folded into their
+    parcels' milestones with one UPDATE (`services.parcels_fold_new_events`), which also sends
+    `parcels_changed(reason="events")`.
+    """
+
+    command = "import_events"
+    required_columns = ("carrier_code", "tracking_no", "code", "occurred_at", "location", "description", "outlet_code")
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        from django.db import connection
+
+        from fulfillment.models import EventCode
+
+        self.connection = connection
+        self.postgres = connection.vendor == "postgresql"
+        self.batch_size = 20000 if self.postgres else 10000
+        self.codes = frozenset(EventCode.values)
+
+    def clean_row(self, row, line):
+        carrier_code = (row.get("carrier_code") or "").strip()
+        tracking_no = (row.get("tracking_no") or "").strip()
+        code = (row.get("code") or "").strip().lower()
+        if not carrier_code:
+            raise RowError("carrier_code", _("must not be empty"))
+        if not tracking_no:
+            raise RowError("tracking_no", _("must not be empty"))
+        if code not in self.codes:
+            parse_choice(code, "code", self.codes, label=_("event code"))
+        occurred_at = parse_time(row.get("occurred_at", ""), "occurred_at")
+        location = (row.get("location") or "").strip()
+        description = (row.get("description") or "").strip()
+        outlet_code = (row.get("outlet_code") or "").strip()
+        if len(location) > 200:
+            raise RowError("location", _("is longer than %(max)s characters") % {"max": 200})
+        if len(outlet_code) > 64:
+            raise RowError("outlet_code", _("is longer than %(max)s characters") % {"max": 64})
+        if len(tracking_no) > 64 or len(carrier_code) > 32:
+            field_name = "tracking_no" if len(tracking_no) > 64 else "carrier_code"
+            raise RowError(field_name, _("is too long"))
+        if not self.postgres:
+            # Django's SQLite text form of a datetime: UTC, naive, "YYYY-MM-DD HH:MM:SS[.ffffff]".
+            occurred_at = str(occurred_at.astimezone(UTC).replace(tzinfo=None))
+        return (line, carrier_code, tracking_no, code, occurred_at, location, description, outlet_code)
+
+    def begin(self):
+        kind = "timestamptz" if self.postgres else "text"
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {_EVENT_STAGE} (line integer, carrier_code text, tracking_no text, "
+                f"code text, occurred_at {kind}, location text, description text, outlet_code text)"
+            )
+
+    def _load_stage(self, cursor, records):
+        cursor.execute(f"DELETE FROM {_EVENT_STAGE}")  # noqa: S608 — constant table name
+        if self.postgres:
+            columns = ", ".join(_EVENT_STAGE_COLUMNS)
+            with cursor.cursor.copy(f"COPY {_EVENT_STAGE} ({columns}) FROM STDIN") as copy:
+                for record in records:
+                    copy.write_row(record)
+        else:
+            marks = ", ".join(["?"] * len(_EVENT_STAGE_COLUMNS))
+            # The raw sqlite3 cursor: Django's wrapper would rewrite %s for every one of the rows.
+            cursor.cursor.executemany(f"INSERT INTO {_EVENT_STAGE} VALUES ({marks})", records)  # noqa: S608
+
+    def apply_batch(self, records):
+        from fulfillment.services import parcels_fold_new_events
+
+        now = timezone.now()
+        with self.connection.cursor() as cursor:
+            self._load_stage(cursor, records)
+            parcel_join = (
+                "JOIN fulfillment_carrier c ON c.code = s.carrier_code "
+                "JOIN fulfillment_parcel p ON p.carrier_id = c.id AND p.tracking_no = s.tracking_no"
+            )
+            # 1. Events for a parcel we do not know are reported, not stored.
+            cursor.execute(
+                f"SELECT s.line, s.carrier_code, s.tracking_no FROM {_EVENT_STAGE} s "  # noqa: S608 — constants only
+                "LEFT JOIN fulfillment_carrier c ON c.code = s.carrier_code "
+                "LEFT JOIN fulfillment_parcel p ON p.carrier_id = c.id AND p.tracking_no = s.tracking_no "
+                "WHERE p.id IS NULL ORDER BY s.line"
+            )
+            unknown = cursor.fetchall()
+            for line, carrier_code, tracking_no in unknown:
+                self.reject(
+                    line,
+                    "tracking_no",
+                    _("unknown parcel: no parcel with tracking number %(tracking_no)s for carrier %(carrier)s")
+                    % {"tracking_no": tracking_no, "carrier": carrier_code},
+                )
+            # 2. Outlets named by the events, created for the parcel's carrier if unknown.
+            cursor.execute(
+                "INSERT INTO fulfillment_carrieroutlet (carrier_id, code, name, province, city) "  # noqa: S608
+                f"SELECT DISTINCT c.id, s.outlet_code, '', '', '' FROM {_EVENT_STAGE} s {parcel_join} "
+                "WHERE s.outlet_code <> '' ON CONFLICT DO NOTHING"
+            )
+            # 3. The events themselves; one already stored (same parcel, code, time, location) is skipped.
+            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM fulfillment_trackingevent")
+            (before,) = cursor.fetchone()
+            cursor.execute(
+                "INSERT INTO fulfillment_trackingevent "  # noqa: S608 — constants only
+                "(parcel_id, code, occurred_at, location, description, outlet_id, imported_at) "
+                f"SELECT p.id, s.code, s.occurred_at, s.location, s.description, o.id, %s FROM {_EVENT_STAGE} s "
+                f"{parcel_join} "
+                "LEFT JOIN fulfillment_carrieroutlet o ON o.carrier_id = c.id AND o.code = s.outlet_code "
+                "WHERE s.outlet_code IS NOT NULL "
+                "ORDER BY s.line "
+                "ON CONFLICT DO NOTHING",
+                [now],
+            )
+            inserted = max(cursor.rowcount, 0)
+        # 4. Milestones, last node, outlet and status of the parcels that got new events.
+        if inserted:
+            parcels_fold_new_events(after_event_id=before, reason="events")
+        return inserted, 0, len(records) - len(unknown) - inserted
+
+
+# --------------------------------------------------------------------------------------------
+# Orders and their parcels
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class OrderRecord:
+    line: int
+    platform: str
+    shop_code: str
+    order_id: str
+    paid_at: datetime.datetime
+    amount: Decimal
+    seller_tier: str
+    origin_province: str
+    dest_province: str
+    dest_city: str
+    carrier_code: str
+    tracking_no: str
+    shipped_at: datetime.datetime | None
+    rts_at: datetime.datetime | None
+
+
+_ORDER_FIELDS = ("seller_tier", "paid_at", "amount", "origin_province", "dest_province", "dest_city")
+
+
+class OrderImporter(Importer):
+    """`platform,shop_code,order_id,paid_at,amount,seller_tier,origin_province,dest_province,dest_city,carrier_code,tracking_no,shipped_at,rts_at`.
+
+    Each row is one parcel of an order (DESIGN.md, "Import formats"): a row without a tracking
+    number stands for the order's one untracked parcel; a later row for the same order with a
+    tracking number fills that parcel in, or adds a parcel when the order has none untracked. A
+    row without a tracking number for an order whose parcels all have one describes the state
+    before they were filled in, so it changes nothing (re-running a file stays a no-op). An
+    unknown shop is created with the row's platform and tier, an unknown carrier by its code.
+    Parcels copy shop, platform and paid_at from their order; `shipped_at` / `rts_at` set the
+    milestones (a value already there is only replaced by a different non-empty one) and the
+    status (`shipped`, `ready_to_ship`) never moves backwards. After each batch the parcels
+    written are announced with `parcels_changed(reason="orders")`, whose receiver recomputes
+    their deadlines.
+    """
+
+    command = "import_orders"
+    required_columns = (
+        "platform", "shop_code", "order_id", "paid_at", "amount", "seller_tier", "origin_province",
+        "dest_province", "dest_city", "carrier_code", "tracking_no", "shipped_at", "rts_at",
+    )
+    batch_size = 2000
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        from fulfillment.models import Platform, SellerTier
+
+        self.platforms = frozenset(Platform.values)
+        self.tiers = frozenset(SellerTier.values)
+
+    def clean_row(self, row, line):
+        platform = parse_choice(row.get("platform", ""), "platform", self.platforms, label=_("platform"))
+        shop_code = require(row, "shop_code", max_length=64)
+        order_id = require(row, "order_id", max_length=64)
+        paid_at = parse_time(row.get("paid_at", ""), "paid_at")
+        amount = parse_amount(row.get("amount", ""), "amount")
+        if amount >= Decimal("1e10"):
+            raise RowError("amount", _("is too large"))
+        seller_tier = parse_choice(row.get("seller_tier", ""), "seller_tier", self.tiers, label=_("seller tier"))
+        carrier_code = optional(row, "carrier_code", max_length=32)
+        tracking_no = optional(row, "tracking_no", max_length=64)
+        shipped_at = parse_optional_time(row.get("shipped_at", ""), "shipped_at")
+        rts_at = parse_optional_time(row.get("rts_at", ""), "rts_at")
+        if tracking_no and not carrier_code:
+            raise RowError("carrier_code", _("is required when a tracking number is given"))
+        if (shipped_at or rts_at) and not tracking_no:
+            raise RowError("tracking_no", _("is required when the parcel is shipped or ready to ship"))
+        for name, moment in (("shipped_at", shipped_at), ("rts_at", rts_at)):
+            if moment is not None and moment < paid_at:
+                raise RowError(name, _("is before the order was paid (%(paid_at)s)") % {"paid_at": row.get("paid_at")})
+        return OrderRecord(
+            line=line, platform=platform, shop_code=shop_code, order_id=order_id, paid_at=paid_at, amount=amount,
+            seller_tier=seller_tier, origin_province=optional(row, "origin_province", max_length=64),
+            dest_province=optional(row, "dest_province", max_length=64), dest_city=optional(row, "dest_city", max_length=64),
+            carrier_code=carrier_code, tracking_no=tracking_no, shipped_at=shipped_at, rts_at=rts_at,
+        )
+
+    def apply_batch(self, records):
+        from fulfillment.models import STATUS_RANK, Carrier, Order, Parcel, ParcelStatus, Shop
+        from fulfillment.services import send_parcels_changed
+
+        # Everything the batch may touch, in a handful of queries.
+        shops = {s.code: s for s in Shop.objects.filter(code__in={r.shop_code for r in records})}
+        carriers = {c.code: c for c in Carrier.objects.filter(code__in={r.carrier_code for r in records if r.carrier_code})}
+        order_keys = {(r.platform, r.order_id) for r in records}
+        orders = {
+            (o.platform, o.order_id): o
+            for o in Order.objects.filter(order_id__in={k[1] for k in order_keys})
+            if (o.platform, o.order_id) in order_keys
+        }
+        parcels_of: dict[int, list] = {}
+        for parcel in Parcel.objects.filter(order__in=list(orders.values())):
+            parcels_of.setdefault(parcel.order_id, []).append(parcel)
+        by_tracking = {
+            (p.carrier_id, p.tracking_no): p
+            for p in Parcel.objects.filter(tracking_no__in={r.tracking_no for r in records if r.tracking_no}).select_related(
+                "order"
+            )
+        }
+
+        new_orders, dirty_orders, new_parcels, dirty_parcels = [], set(), [], set()
+        new_parcels_of: dict[tuple[str, str], list] = {}
+        inserted = updated = unchanged = 0
+
+        def carrier_for(code):
+            if code not in carriers:
+                carriers[code], _created = Carrier.objects.get_or_create(code=code, defaults={"name": code})
+            return carriers[code]
+
+        for r in records:
+            key = (r.platform, r.order_id)
+            order = orders.get(key)
+            carrier = carrier_for(r.carrier_code) if r.carrier_code else None
+            # Refuse before changing anything: a row is applied whole or reported.
+            if r.tracking_no:
+                owner = by_tracking.get((carrier.pk, r.tracking_no))
+                same_order = owner is None or (
+                    order is not None and (owner.order_id == order.pk if owner.pk else owner.order is order)
+                )
+                if not same_order:
+                    self.reject(
+                        r.line, "tracking_no",
+                        _("tracking number %(tracking_no)s of %(carrier)s already belongs to order %(order)s")
+                        % {"tracking_no": r.tracking_no, "carrier": r.carrier_code, "order": owner.order.order_id},
+                    )
+                    continue
+            shop = shops.get(r.shop_code)
+            if shop is None:
+                shop = shops[r.shop_code] = Shop.objects.create(
+                    code=r.shop_code, name=r.shop_code, platform=r.platform, seller_tier=r.seller_tier
+                )
+            row_inserted = row_updated = False
+            if order is None:
+                order = orders[key] = Order(
+                    shop=shop, platform=r.platform, order_id=r.order_id,
+                    **{name: getattr(r, name) for name in _ORDER_FIELDS},
+                )
+                new_orders.append(order)
+                parcels_of_order = new_parcels_of.setdefault(key, [])
+                row_inserted = True
+            else:
+                changes = {name: getattr(r, name) for name in _ORDER_FIELDS if getattr(order, name) != getattr(r, name)}
+                if order.shop_id != shop.pk:
+                    changes["shop"] = shop
+                if changes:
+                    for name, value in changes.items():
+                        setattr(order, name, value)
+                    if order.pk:
+                        dirty_orders.add(order)
+                    row_updated = True
+                parcels_of_order = parcels_of.get(order.pk, []) if order.pk else []
+                parcels_of_order = parcels_of_order + new_parcels_of.get(key, [])
+                if changes:  # the parcels copy shop and paid_at from their order
+                    for parcel in parcels_of_order:
+                        if (parcel.shop_id, parcel.paid_at) != (order.shop.pk, order.paid_at):
+                            parcel.shop, parcel.paid_at = order.shop, order.paid_at
+                            if parcel.pk:
+                                dirty_parcels.add(parcel)
+
+            # The parcel this row describes.
+            if r.tracking_no:
+                parcel = by_tracking.get((carrier.pk, r.tracking_no))
+                if parcel is None:
+                    parcel = next((p for p in parcels_of_order if p.tracking_no is None), None)
+            else:
+                untracked = [p for p in parcels_of_order if p.tracking_no is None]
+                parcel = untracked[0] if untracked else None
+                if parcel is None and parcels_of_order:
+                    # Every parcel of the order has its tracking number: this row is their past.
+                    unchanged += not (row_inserted or row_updated)
+                    updated += row_updated
+                    continue
+            if parcel is None:
+                parcel = Parcel(order=order, shop=order.shop, platform=order.platform, paid_at=order.paid_at)
+                new_parcels.append(parcel)
+                new_parcels_of.setdefault(key, []).append(parcel)
+                row_inserted = True
+            if self._fill_parcel(parcel, r, carrier, STATUS_RANK, ParcelStatus):
+                row_updated = True
+                if parcel.pk:
+                    dirty_parcels.add(parcel)
+            if r.tracking_no:
+                by_tracking[(carrier.pk, r.tracking_no)] = parcel
+            if row_inserted:
+                inserted += 1
+            elif row_updated:
+                updated += 1
+            else:
+                unchanged += 1
+
+        Order.objects.bulk_create(new_orders)
+        Order.objects.bulk_update(dirty_orders, [*_ORDER_FIELDS, "shop"])
+        for parcel in new_parcels:
+            parcel.order = parcel.order  # picks up the order's new primary key
+            parcel.shop = parcel.order.shop
+        Parcel.objects.bulk_create(new_parcels)
+        now = timezone.now()
+        for parcel in dirty_parcels:
+            parcel.updated_at = now
+        Parcel.objects.bulk_update(
+            dirty_parcels,
+            ["shop", "paid_at", "carrier", "tracking_no", "shipped_at", "rts_at", "status", "updated_at"],
+        )
+        changed_ids = [p.pk for p in new_parcels] + [p.pk for p in dirty_parcels]
+        if changed_ids:
+            send_parcels_changed(parcel_ids=sorted(changed_ids), reason="orders")
+        return inserted, updated, unchanged
+
+    @staticmethod
+    def _fill_parcel(parcel, r: OrderRecord, carrier, status_rank, statuses) -> bool:
+        """Copy the row's carrier, tracking number and milestones onto the parcel; True if it changed."""
+        changed = False
+        if carrier is not None and parcel.carrier_id != carrier.pk:
+            parcel.carrier, changed = carrier, True
+        if r.tracking_no and parcel.tracking_no != r.tracking_no:
+            parcel.tracking_no, changed = r.tracking_no, True
+        for name in ("shipped_at", "rts_at"):
+            value = getattr(r, name)
+            if value is not None and getattr(parcel, name) != value:
+                setattr(parcel, name, value)
+                changed = True
+        target = statuses.READY_TO_SHIP if parcel.rts_at else statuses.SHIPPED if parcel.shipped_at else statuses.PAID
+        if status_rank[target] > status_rank[parcel.status or statuses.PAID]:
+            parcel.status, changed = target, True
+        return changed

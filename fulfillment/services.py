@@ -87,14 +87,18 @@ def _rank_to_status_case(column: str) -> str:
     return f"CASE {column} {whens} END"
 
 
-def refresh_milestones_sql(*, parcel_filter: str) -> str:
-    """One UPDATE … FROM (aggregate over the parcels' events) — PostgreSQL and SQLite ≥ 3.33 alike.
+def refresh_milestones_sql(*, event_filter: str, returning: bool = False) -> str:
+    """One UPDATE … FROM (aggregate over events) — PostgreSQL and SQLite ≥ 3.33 alike.
 
-    `parcel_filter` is a trusted SQL condition on `e.parcel_id` (with placeholders for its values).
+    `event_filter` is a trusted SQL condition on the events `e` to fold into their parcels: all
+    events of some parcels (`e.parcel_id IN …`), or only those an import batch just inserted
+    (`e.id > <max id before the batch>`). Folding is commutative and idempotent (earliest first
+    milestones, latest node, highest status rank, earliest outlet), so folding only the new events
+    gives the same parcels as folding them all. The first parameter is `updated_at`.
     """
     vendor = connection.vendor
     least, greatest = ("LEAST", "GREATEST") if vendor == "postgresql" else ("MIN", "MAX")
-    event_rank = {code: STATUS_RANK[status] for code, status in EVENT_STATUS.items()}
+    event_rank = {str(code): STATUS_RANK[status] for code, status in EVENT_STATUS.items()}
     valid_nodes = ", ".join(f"'{code}'" for code in EVENT_STATUS)
     aggregates = ",\n".join(
         f"MIN(CASE WHEN e.code = '{code}' THEN e.occurred_at END) AS {column}" for column, code in FIRST_MILESTONES.items()
@@ -103,12 +107,19 @@ def refresh_milestones_sql(*, parcel_filter: str) -> str:
         f"{column} = {least}(COALESCE(p.{column}, agg.{column}), COALESCE(agg.{column}, p.{column}))"
         for column in FIRST_MILESTONES
     )
-    current_rank = _case("p.status", {s.value if hasattr(s, "value") else s: r for s, r in STATUS_RANK.items()}, default="0")
+    current_rank = _case("p.status", {str(s): r for s, r in STATUS_RANK.items()}, default="0")
     return f"""
         UPDATE fulfillment_parcel AS p SET
             {first_sets},
             last_event_at = {greatest}(COALESCE(p.last_event_at, agg.last_node), COALESCE(agg.last_node, p.last_event_at)),
-            outlet_id = COALESCE(agg.first_outlet_id, p.outlet_id),
+            outlet_id = CASE
+                WHEN agg.first_outlet_at IS NULL THEN p.outlet_id
+                WHEN p.outlet_id IS NULL THEN agg.first_outlet_id
+                WHEN agg.first_outlet_at < COALESCE(
+                    (SELECT MIN(c.occurred_at) FROM fulfillment_trackingevent c
+                      WHERE c.parcel_id = p.id AND c.outlet_id = p.outlet_id), agg.first_outlet_at)
+                THEN agg.first_outlet_id
+                ELSE p.outlet_id END,
             status = CASE WHEN agg.top_rank > {current_rank}
                           THEN {_rank_to_status_case("agg.top_rank")} ELSE p.status END,
             updated_at = %s
@@ -116,16 +127,18 @@ def refresh_milestones_sql(*, parcel_filter: str) -> str:
             SELECT e.parcel_id,
                 {aggregates},
                 MAX(CASE WHEN e.code IN ({valid_nodes}) THEN e.occurred_at END) AS last_node,
-                MAX({_case("e.code", {str(k): v for k, v in event_rank.items()})}) AS top_rank,
+                MAX({_case("e.code", event_rank)}) AS top_rank,
+                MIN(CASE WHEN e.outlet_id IS NOT NULL THEN e.occurred_at END) AS first_outlet_at,
                 (SELECT o.outlet_id FROM fulfillment_trackingevent o
                   WHERE o.parcel_id = e.parcel_id AND o.outlet_id IS NOT NULL
                   ORDER BY o.occurred_at, o.outlet_id LIMIT 1) AS first_outlet_id
             FROM fulfillment_trackingevent e
-            WHERE {parcel_filter}
+            WHERE {event_filter}
             GROUP BY e.parcel_id
         ) AS agg
         WHERE p.id = agg.parcel_id
-    """  # noqa: S608 — every interpolated piece is a constant of this module, values go through params
+        {"RETURNING id" if returning else ""}
+    """  # noqa: S608 — every interpolated piece is a constant of this module; values go through params
 
 
 @transaction.atomic
@@ -133,12 +146,13 @@ def parcels_refresh_milestones(*, parcel_ids: Iterable[int], reason: str = "even
     """Recompute milestones, last valid node, outlet and status of the parcels from their events.
 
     First milestones (picked up, sorting centre, out for delivery, delivered) take the earliest
-    event but never a time later than the one already set; `last_event_at` the latest valid node
-    (any code but `info`); the outlet is the one of the earliest event that names an outlet; the
-    status moves to the highest-ranked status any event implies and never backwards
-    (`STATUS_RANK`), so a late old event changes nothing. The result depends only on the set of
-    events, not on the order or batches they arrived in — an interrupted import re-run ends where
-    a clean run does. Then sends `parcels_changed`. Returns the number of parcels refreshed.
+    event but never a time later than the one already set (a pickup back-dated to the bag's
+    pickup survives); `last_event_at` the latest valid node (any code but `info`); the outlet is
+    the one of the earliest event naming an outlet; the status moves to the highest-ranked status
+    any event implies and never backwards (`STATUS_RANK`), so a late old event changes nothing.
+    The result depends only on the set of events, not on the order or batches they arrived in: an
+    interrupted import re-run ends where a clean run does. Then sends `parcels_changed`.
+    Returns the number of parcels refreshed.
     """
     ids = sorted(set(parcel_ids))
     refreshed = 0
@@ -147,13 +161,28 @@ def parcels_refresh_milestones(*, parcel_ids: Iterable[int], reason: str = "even
         for start in range(0, len(ids), SIGNAL_CHUNK):
             chunk = ids[start : start + SIGNAL_CHUNK]
             if connection.vendor == "postgresql":
-                cursor.execute(refresh_milestones_sql(parcel_filter="e.parcel_id = ANY(%s)"), [now, chunk])
+                cursor.execute(refresh_milestones_sql(event_filter="e.parcel_id = ANY(%s)"), [now, chunk])
             else:
                 marks = ",".join(["%s"] * len(chunk))
-                cursor.execute(refresh_milestones_sql(parcel_filter=f"e.parcel_id IN ({marks})"), [now, *chunk])
+                cursor.execute(refresh_milestones_sql(event_filter=f"e.parcel_id IN ({marks})"), [now, *chunk])
             refreshed += max(cursor.rowcount, 0)
     send_parcels_changed(parcel_ids=ids, reason=reason)
     return refreshed
+
+
+def parcels_fold_new_events(*, after_event_id: int, reason: str = "events") -> list[int]:
+    """Fold the events with id > `after_event_id` (just inserted by an import batch) into their parcels.
+
+    The importer's set-based path: one UPDATE over the new events only (see `refresh_milestones_sql`),
+    then `parcels_changed` for the parcels touched. Returns their ids. Call inside the batch's transaction.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            refresh_milestones_sql(event_filter="e.id > %s", returning=True), [timezone.now(), after_event_id]
+        )
+        ids = sorted(row[0] for row in cursor.fetchall())
+    send_parcels_changed(parcel_ids=ids, reason=reason)
+    return ids
 
 
 def _parcel_ids(parcels) -> list[int]:
