@@ -86,11 +86,14 @@ def is_remote_q() -> Q:
     return Q(Exists(province)) | Q(Exists(city))
 
 
-def recompute_deadlines(*, parcel_ids: Iterable[int] | None = None) -> int:
-    """Recompute every deadline of the given parcels (all parcels when None). Returns parcels touched."""
+def recompute_deadlines(*, parcel_ids: Iterable[int] | None = None, parcels: QuerySet | None = None) -> int:
+    """Recompute every deadline of the given parcels (ids, or a queryset; all parcels when neither).
+
+    Returns the number of parcels written.
+    """
     policies = active_policies()
     if parcel_ids is None:
-        return _recompute(Parcel.objects.all(), policies)
+        return _recompute(parcels if parcels is not None else Parcel.objects.all(), policies)
     ids = sorted(set(parcel_ids))
     touched = 0
     for start in range(0, len(ids), ID_BATCH):

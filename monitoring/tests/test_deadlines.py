@@ -209,3 +209,19 @@ def test_other_parcels_untouched():
     recompute_deadlines(parcel_ids=[p.pk])
     other.refresh_from_db()
     assert other.ship_due_at is None
+
+
+def test_recompute_deadlines_command():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    p = parcel()
+    done = parcel(status="delivered")
+    out = StringIO()
+    call_command("recompute_deadlines", "--unfinished", stdout=out)
+    p.refresh_from_db()
+    done.refresh_from_db()
+    assert p.pickup_due_at == p.paid_at + 48 * H
+    assert done.pickup_due_at is None
+    assert "1 parcel" in out.getvalue()
