@@ -77,6 +77,52 @@ class ConsolidationBag(models.Model):
     def can_become(self, status) -> bool:
         return status in self.TRANSITIONS[self.status]
 
+    @property
+    def is_reported_lost(self) -> bool:
+        return self.reported_lost_at is not None
+
+    def seal_problems(self, parcel_count: int | None = None) -> list[str]:
+        """Every reason this bag cannot be sealed, all at once (Cainiao consolidation limits).
+
+        At most 300 parcels, at most 50 kg, the longest side *under* 120 cm and length + width +
+        height at most 180 cm; an empty bag is never sealed, and a bag must be weighed and measured.
+        `parcel_count` may be passed when the caller already counted the bag's items.
+        """
+        if parcel_count is None:
+            parcel_count = self.items.count()
+        problems = []
+        if parcel_count == 0:
+            problems.append(_("The bag is empty: scan at least one parcel into it."))
+        elif parcel_count > BAG_MAX_PARCELS:
+            problems.append(
+                _("The bag holds %(count)d parcels; at most %(max)d are allowed.")
+                % {"count": parcel_count, "max": BAG_MAX_PARCELS}
+            )
+        if self.gross_weight_kg is None:
+            problems.append(_("Enter the bag's gross weight."))
+        elif self.gross_weight_kg > BAG_MAX_WEIGHT_KG:
+            problems.append(
+                _("The bag weighs %(weight)s kg; at most %(max)s kg is allowed.")
+                % {"weight": self.gross_weight_kg, "max": BAG_MAX_WEIGHT_KG}
+            )
+        sides = [self.length_cm, self.width_cm, self.height_cm]
+        if any(side is None for side in sides):
+            problems.append(_("Enter the bag's length, width and height."))
+        else:
+            longest = max(sides)
+            if longest >= BAG_MAX_LONGEST_SIDE_CM:
+                problems.append(
+                    _("The longest side is %(side)s cm; it must be under %(max)s cm.")
+                    % {"side": longest, "max": BAG_MAX_LONGEST_SIDE_CM}
+                )
+            total = sum(sides)
+            if total > BAG_MAX_SIDES_SUM_CM:
+                problems.append(
+                    _("Length + width + height is %(total)s cm; at most %(max)s cm is allowed.")
+                    % {"total": total, "max": BAG_MAX_SIDES_SUM_CM}
+                )
+        return problems
+
 
 class BagItem(models.Model):
     """A parcel on a bag's list (consolidated). A parcel is in at most one bag."""
@@ -158,7 +204,11 @@ class HandoverSheet(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=SheetStatus.values), name="sheet_status_valid"),
-            models.CheckConstraint(condition=Q(window_end__gte=models.F("window_start")), name="sheet_window_ordered"),
+            models.CheckConstraint(
+                condition=Q(window_end__gte=models.F("window_start")),
+                name="sheet_window_ordered",
+                violation_error_message=_("The pickup window ends before it starts."),
+            ),
             # A cancelled sheet has a reason; a picked-up sheet has a pickup time (enforced by the database too).
             models.CheckConstraint(
                 condition=~Q(status="cancelled") | (Q(cancelled_at__isnull=False) & ~Q(cancel_reason="")),
@@ -166,6 +216,10 @@ class HandoverSheet(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(status="picked_up") | Q(picked_up_at__isnull=False), name="sheet_pickup_has_time"
+            ),
+            # A sheet whose pickup was confirmed can never be cancelled, whatever path writes the row.
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | Q(picked_up_at__isnull=True), name="sheet_cancelled_never_picked_up"
             ),
         ]
         indexes = [models.Index(fields=["status"], name="sheet_status_idx")]
@@ -222,10 +276,20 @@ class Transition(models.Model):
     """Audit row: who moved a bag or a sheet from which status to which, when and why."""
 
     bag = models.ForeignKey(
-        ConsolidationBag, on_delete=models.CASCADE, null=True, blank=True, related_name="transitions"
+        ConsolidationBag,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="transitions",
+        verbose_name=_("bag"),
     )
     sheet = models.ForeignKey(
-        HandoverSheet, on_delete=models.CASCADE, null=True, blank=True, related_name="transitions"
+        HandoverSheet,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="transitions",
+        verbose_name=_("sheet"),
     )
     from_status = models.CharField(_("from"), max_length=16, blank=True)
     to_status = models.CharField(_("to"), max_length=16)
@@ -246,7 +310,7 @@ class Transition(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.from_status} → {self.to_status}"
+        return f"{self.from_status or '∅'} → {self.to_status}"
 
 
 class PickupCoverage(models.Model):

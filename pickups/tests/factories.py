@@ -59,3 +59,10 @@ class PickupCoverageFactory(factory.django.DjangoModelFactory):
 
     province = "浙江省"
     city = "杭州市"
+
+
+def parcels_for(shop, n: int, **kwargs):
+    """`n` ready-to-ship parcels of `shop`, each of its own order."""
+    from fulfillment.tests.factories import OrderFactory, ParcelFactory
+
+    return [ParcelFactory(order=OrderFactory(shop=shop), ready=True, **kwargs) for _ in range(n)]

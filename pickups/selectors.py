@@ -1,0 +1,108 @@
+"""Reads for the pickup screens: coverage, free-pickup eligibility, bag and sheet contents."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
+
+from fulfillment.models import Order, Parcel, Shop
+
+from .models import BagItem, BagStatus, ConsolidationBag, HandoverItem, HandoverSheet, PickupCoverage
+
+FREE_PICKUP_MIN_ORDERS_PER_DAY = 50
+FREE_PICKUP_PERIOD_DAYS = 30
+
+
+def pickup_coverage_covers(*, province: str, city: str) -> bool:
+    """Official pickup covers a city when its own row exists or its province has a row with an empty city."""
+    province = (province or "").strip()
+    city = (city or "").strip()
+    if not province:
+        return False
+    return PickupCoverage.objects.filter(Q(province=province) & (Q(city="") | Q(city=city))).exists()
+
+
+@dataclass(frozen=True)
+class FreePickupEligibility:
+    orders: int
+    days: int
+    average_per_day: Decimal
+    minimum_per_day: int
+
+    @property
+    def qualifies(self) -> bool:
+        return self.average_per_day >= self.minimum_per_day
+
+
+def shop_free_pickup_eligibility(*, shop: Shop, now: datetime.datetime | None = None) -> FreePickupEligibility:
+    """Free official pickup needs an average of at least 50 orders a day over the last 30 days."""
+    now = now or timezone.now()
+    since = now - datetime.timedelta(days=FREE_PICKUP_PERIOD_DAYS)
+    orders = Order.objects.filter(shop=shop, paid_at__gte=since, paid_at__lt=now).count()
+    average = (Decimal(orders) / FREE_PICKUP_PERIOD_DAYS).quantize(Decimal("0.1"))
+    return FreePickupEligibility(orders, FREE_PICKUP_PERIOD_DAYS, average, FREE_PICKUP_MIN_ORDERS_PER_DAY)
+
+
+def bag_parcels(*, bag: ConsolidationBag) -> QuerySet[Parcel]:
+    """The parcels on a bag's list, in scanning order, with what the bag screens and exports show."""
+    return (
+        Parcel.objects.filter(bag_item__bag=bag)
+        .select_related("order", "carrier", "bag_item__added_by")
+        .order_by("bag_item__added_at", "bag_item__pk")
+    )
+
+
+def bags_with_counts(queryset: QuerySet[ConsolidationBag] | None = None) -> QuerySet[ConsolidationBag]:
+    queryset = ConsolidationBag.objects.all() if queryset is None else queryset
+    return queryset.annotate(parcel_count=Count("items", distinct=True))
+
+
+def bags_available_for_sheet(*, shop: Shop | None = None) -> QuerySet[ConsolidationBag]:
+    """Sealed bags on no active sheet (the choice list of a new sheet)."""
+    queryset = ConsolidationBag.objects.filter(status=BagStatus.SEALED).exclude(
+        Exists(HandoverItem.objects.filter(bag=OuterRef("pk"), active=True))
+    )
+    if shop is not None:
+        queryset = queryset.filter(shop=shop)
+    return bags_with_counts(queryset.select_related("shop")).order_by("shop__code", "number")
+
+
+@dataclass(frozen=True)
+class SheetContents:
+    bags: list[ConsolidationBag]
+    loose_parcels: list[Parcel]
+    bag_parcel_count: int
+    total_weight_kg: Decimal
+
+    @property
+    def parcel_count(self) -> int:
+        return self.bag_parcel_count + len(self.loose_parcels)
+
+
+def handover_sheet_contents(*, sheet: HandoverSheet) -> SheetContents:
+    """The bags (with parcel counts) and loose parcels on a sheet; a cancelled sheet shows what it held."""
+    items = HandoverItem.objects.filter(sheet=sheet)
+    if sheet.status != "cancelled":
+        items = items.filter(active=True)
+    bags = list(
+        bags_with_counts(ConsolidationBag.objects.filter(pk__in=items.filter(bag__isnull=False).values("bag_id")))
+        .select_related("shop")
+        .order_by("number")
+    )
+    loose = list(
+        Parcel.objects.filter(pk__in=items.filter(parcel__isnull=False).values("parcel_id"))
+        .select_related("order", "carrier")
+        .order_by("tracking_no")
+    )
+    bag_parcels_count = BagItem.objects.filter(bag__in=[b.pk for b in bags]).count()
+    weight = sum((b.gross_weight_kg or Decimal(0) for b in bags), Decimal(0))
+    weight += sum((p.weight_kg or Decimal(0) for p in loose), Decimal(0))
+    return SheetContents(bags, loose, bag_parcels_count, weight)
+
+
+def bag_weight_of_parcels(*, bag: ConsolidationBag) -> Decimal:
+    return BagItem.objects.filter(bag=bag).aggregate(w=Sum("parcel__weight_kg"))["w"] or Decimal(0)
