@@ -1,0 +1,149 @@
+"""Back-dating of pickup times when sorting-centre inbound scans arrive (DESIGN.md, pickup confirmation)."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from fulfillment.models import EventCode
+from fulfillment.services import parcels_refresh_milestones
+from fulfillment.tests.factories import ShopFactory, TrackingEventFactory
+from pickups import services
+from pickups.models import BagStatus
+from pickups.tests.factories import PickupCoverageFactory, parcels_for
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime.datetime(2026, 11, 20, 10, 0, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def shop():
+    PickupCoverageFactory(province="浙江省", city="")
+    return ShopFactory(code="acme")
+
+
+def picked_up_bag(shop, parcels=2, at=T0):
+    bag = services.bag_create(shop=shop, sorting_centre="SZ", by=None)
+    bag.gross_weight_kg, bag.length_cm, bag.width_cm, bag.height_cm = 10, 60, 40, 40
+    bag.save()
+    items = parcels_for(shop, parcels)
+    services.bag_add_parcels(bag=bag, tracking_numbers=[p.tracking_no for p in items], by=None)
+    services.bag_seal(bag=bag, by=None)
+    sheet = services.handover_sheet_create(
+        shop=shop,
+        carrier=items[0].carrier,
+        pickup_address="x",
+        pickup_province="浙江省",
+        pickup_city="杭州市",
+        window_start=at - datetime.timedelta(hours=1),
+        window_end=at + datetime.timedelta(hours=1),
+        bags=[bag],
+        by=None,
+    )
+    services.handover_sheet_book(sheet=sheet, by=None)
+    services.handover_sheet_confirm_pickup(sheet=sheet, picked_up_at=at, agent="王师傅")
+    bag.refresh_from_db()
+    return bag, items
+
+
+def arrive(parcel, at):
+    TrackingEventFactory(parcel=parcel, code=EventCode.ARRIVED_SORTING_CENTRE, occurred_at=at, location="深圳分拨中心")
+    parcels_refresh_milestones(parcel_ids=[parcel.pk])
+    parcel.refresh_from_db()
+
+
+def test_a_bagged_parcel_counts_from_its_bags_pickup_once_it_arrives(shop):
+    bag, (first, second) = picked_up_bag(shop)
+    assert first.picked_up_at is None
+
+    arrive(first, T0 + datetime.timedelta(hours=30))
+
+    assert first.picked_up_at == T0
+    second.refresh_from_db()
+    assert second.picked_up_at is None  # not arrived yet
+    bag.refresh_from_db()
+    assert bag.status == BagStatus.RECEIVED and bag.received_at == T0 + datetime.timedelta(hours=30)
+    assert bag.transitions.last().to_status == BagStatus.RECEIVED
+
+
+def test_the_back_dated_time_survives_a_later_refresh(shop):
+    bag, (parcel, _) = picked_up_bag(shop)
+    arrive(parcel, T0 + datetime.timedelta(hours=30))
+    # A later event of the same parcel refreshes the milestones again.
+    TrackingEventFactory(parcel=parcel, code=EventCode.OUT_FOR_DELIVERY, occurred_at=T0 + datetime.timedelta(hours=40))
+    parcels_refresh_milestones(parcel_ids=[parcel.pk])
+    parcel.refresh_from_db()
+    assert parcel.picked_up_at == T0
+
+
+def test_a_parcel_on_no_bags_list_counts_from_its_inbound_time(shop):
+    unlisted = parcels_for(shop, 1)[0]
+    inbound = T0 + datetime.timedelta(hours=20)
+    arrive(unlisted, inbound)
+    assert unlisted.picked_up_at == inbound
+
+
+def test_an_inbound_scan_imported_before_the_pickup_confirmation_is_back_dated_at_confirmation(shop):
+    bag = services.bag_create(shop=shop, sorting_centre="YW", by=None)
+    bag.gross_weight_kg, bag.length_cm, bag.width_cm, bag.height_cm = 10, 60, 40, 40
+    bag.save()
+    (parcel,) = parcels_for(shop, 1)
+    services.bag_add_parcels(bag=bag, tracking_numbers=[parcel.tracking_no], by=None)
+    services.bag_seal(bag=bag, by=None)
+    sheet = services.handover_sheet_create(
+        shop=shop,
+        carrier=parcel.carrier,
+        pickup_address="x",
+        pickup_province="浙江省",
+        pickup_city="杭州市",
+        window_start=T0,
+        window_end=T0 + datetime.timedelta(hours=2),
+        bags=[bag],
+        by=None,
+    )
+    services.handover_sheet_book(sheet=sheet, by=None)
+    inbound = T0 + datetime.timedelta(hours=26)
+    TrackingEventFactory(parcel=parcel, code=EventCode.ARRIVED_SORTING_CENTRE, occurred_at=inbound)
+    parcels_refresh_milestones(parcel_ids=[parcel.pk])
+    parcel.refresh_from_db()
+    # A parcel on a bag's list waits for its bag: not dated from the inbound scan.
+    assert parcel.picked_up_at is None
+
+    services.handover_sheet_confirm_pickup(sheet=sheet, picked_up_at=T0, agent="A")
+
+    parcel.refresh_from_db()
+    bag.refresh_from_db()
+    assert parcel.picked_up_at == T0
+    assert bag.status == BagStatus.RECEIVED
+
+
+def test_parcels_of_a_bag_not_yet_picked_up_are_not_back_dated(shop):
+    bag = services.bag_create(shop=shop, sorting_centre="SZ", by=None)
+    (parcel,) = parcels_for(shop, 1)
+    services.bag_add_parcels(bag=bag, tracking_numbers=[parcel.tracking_no], by=None)
+    arrive(parcel, T0)
+    assert parcel.picked_up_at is None
+    bag.refresh_from_db()
+    assert bag.status == BagStatus.OPEN
+
+
+def test_an_existing_pickup_time_of_an_unlisted_parcel_is_kept(shop):
+    (parcel,) = parcels_for(shop, 1)
+    parcel.picked_up_at = T0
+    parcel.save()
+    arrive(parcel, T0 + datetime.timedelta(hours=5))
+    assert parcel.picked_up_at == T0
+
+
+def test_back_dating_is_one_statement_per_rule(shop, django_assert_max_num_queries):
+    from pickups.receivers import backdate_pickups
+
+    bag, items = picked_up_bag(shop, parcels=5)
+    now = timezone.now()
+    type(items[0]).objects.filter(pk__in=[p.pk for p in items]).update(sorting_centre_at=now)
+    with django_assert_max_num_queries(6):
+        backdate_pickups(parcel_ids=[p.pk for p in items])
+    assert set(type(items[0]).objects.filter(pk__in=[p.pk for p in items]).values_list("picked_up_at", flat=True)) == {
+        T0
+    }
