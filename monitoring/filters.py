@@ -1,0 +1,119 @@
+"""Filters of the managers' dashboards, applied inside the selectors (`StalledParcelFilter(data, qs).qs`)."""
+
+import datetime
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fulfillment.models import Carrier, Platform, Region, Shop
+from monitoring.models import Alert, AlertKind, AlertLevel
+
+# Sortable columns of the stalled-parcels table: public name -> field (a "-" prefix in the URL reverses).
+# Only columns an index can deliver in order (alert due/raised, parcel last node/payment) or small groups:
+# sorting 100,000 open alerts by shop name would be a full sort on every page, filter by shop instead.
+STALLED_SORTS = {
+    "due": "due_at",
+    "raised": "raised_at",
+    "last_node": "parcel__last_event_at",
+    "paid": "parcel__paid_at",
+    "kind": "kind",
+    "level": "level",
+    "compensation": "compensation_estimate",
+}
+
+
+def remote_destination():
+    """True when the parcel's destination province (a Region with no city) or its city is marked remote."""
+    return Exists(
+        Region.objects.filter(is_remote=True, province=OuterRef("parcel__order__dest_province")).filter(
+            Q(city="") | Q(city=OuterRef("parcel__order__dest_city"))
+        )
+    )
+
+
+class StalledParcelFilter(django_filters.FilterSet):
+    """Filters over open alerts: one row per parcel and kind of trouble."""
+
+    shop = django_filters.ModelChoiceFilter(
+        field_name="parcel__shop", queryset=Shop.objects.only("id", "code", "name"), label=_("Shop")
+    )
+    platform = django_filters.ChoiceFilter(field_name="parcel__platform", choices=Platform.choices, label=_("Platform"))
+    carrier = django_filters.ModelChoiceFilter(
+        field_name="parcel__carrier", queryset=Carrier.objects.only("id", "code", "name"), label=_("Carrier")
+    )
+    # A text box, not a select: a carrier network has thousands of outlets and rendering them all
+    # as options costs more than the query of the page.
+    outlet = django_filters.CharFilter(
+        field_name="parcel__outlet__code",
+        label=_("Courier outlet code"),
+        widget=forms.TextInput(attrs={"size": 10}),
+    )
+    kind = django_filters.ChoiceFilter(choices=AlertKind.choices, label=_("Kind"))
+    level = django_filters.ChoiceFilter(choices=AlertLevel.choices, label=_("Level"))
+    min_hours = django_filters.NumberFilter(
+        method="filter_min_hours",
+        label=_("Hours since last valid node, at least"),
+        widget=forms.NumberInput(attrs={"min": 0, "step": 1, "size": 5}),
+    )
+    due_within_hours = django_filters.NumberFilter(
+        method="filter_due_within",
+        label=_("Due within (hours)"),
+        widget=forms.NumberInput(attrs={"min": 0, "step": 1, "size": 5}),
+    )
+    remote = django_filters.BooleanFilter(
+        method="filter_remote",
+        label=_("Remote destination"),
+        widget=forms.Select(choices=[("", "---------"), ("true", _("Yes")), ("false", _("No"))]),
+    )
+
+    class Meta:
+        model = Alert
+        fields = ["shop", "platform", "carrier", "outlet", "kind", "level", "min_hours", "due_within_hours", "remote"]
+
+    def __init__(self, *args, now: datetime.datetime | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.now = now or timezone.now()
+
+    def filter_min_hours(self, queryset, name, value):
+        if value is None:
+            return queryset
+        # Parcels without any valid node yet count from their payment.
+        since = self.now - datetime.timedelta(hours=float(value))
+        return queryset.filter(
+            Q(parcel__last_event_at__lte=since) | Q(parcel__last_event_at__isnull=True, parcel__paid_at__lte=since)
+        )
+
+    def filter_due_within(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(due_at__gt=self.now, due_at__lte=self.now + datetime.timedelta(hours=float(value)))
+
+    def filter_remote(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(remote_destination()) if value else queryset.exclude(remote_destination())
+
+
+class IndicatorPeriodForm(forms.Form):
+    """The shop and the period (local dates, both included) of the indicators and scorecards."""
+
+    shop = forms.ModelChoiceField(queryset=Shop.objects.all(), label=_("Shop"), required=False)
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    MAX_DAYS = 92
+
+    def clean(self):
+        data = super().clean()
+        date_from, date_to = data.get("date_from"), data.get("date_to")
+        if date_from and date_to:
+            if date_from > date_to:
+                raise forms.ValidationError(_("The start of the period is after its end."))
+            if (date_to - date_from).days >= self.MAX_DAYS:
+                raise forms.ValidationError(
+                    _("Choose a period of at most %(days)s days.") % {"days": self.MAX_DAYS}
+                )
+        return data

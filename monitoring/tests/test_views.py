@@ -1,0 +1,220 @@
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from fulfillment.models import Platform
+from fulfillment.tests.factories import CarrierOutletFactory, OrderFactory, ParcelFactory, ShopFactory
+from monitoring.models import AlertKind, AlertLevel
+from monitoring.tests.factories import AlertFactory
+from monitoring.views import PAGE_SIZE
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["monitoring:overview", "monitoring:stalled", "monitoring:shops", "monitoring:outlets"]
+
+
+def alert_for(shop, *, kind=AlertKind.STAGNATION, level=AlertLevel.OVERDUE, tracking_no=None, **alert_fields):
+    order = OrderFactory(shop=shop, paid_at=timezone.now() - datetime.timedelta(days=4))
+    parcel_fields = {"tracking_no": tracking_no} if tracking_no else {}
+    parcel = ParcelFactory(order=order, shipped=True, **parcel_fields)
+    return AlertFactory(parcel=parcel, kind=kind, level=level, **alert_fields)
+
+
+def csv_rows(response):
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_anonymous_users_are_sent_to_the_admin_login(client, name):
+    url = reverse(name)
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+    assert "next=" in response["Location"]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_warehouse_clerks_are_refused(warehouse_client, name):
+    assert warehouse_client.get(reverse(name)).status_code == 403
+
+
+def test_warehouse_clerks_are_refused_the_csv_export(warehouse_client):
+    assert warehouse_client.get(reverse("monitoring:stalled"), {"format": "csv"}).status_code == 403
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_managers_see_every_dashboard_in_the_admin_frame(manager_client, name):
+    ShopFactory(code="s1")
+    response = manager_client.get(reverse(name))
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'id="site-name"' in content  # the admin header: the page extends admin/base_site.html
+    assert "<script src=\"http" not in content  # nothing fetched from the internet
+
+
+def test_admin_index_links_dashboards_for_managers_only(manager_user, warehouse_user):
+    dashboard_url = reverse("monitoring:overview")
+    manager, clerk = Client(), Client()
+    manager.force_login(manager_user)
+    clerk.force_login(warehouse_user)
+
+    assert f'href="{dashboard_url}"' in manager.get(reverse("admin:index")).content.decode()
+    assert f'href="{dashboard_url}"' not in clerk.get(reverse("admin:index")).content.decode()
+
+
+def test_overview_shows_counts_compensation_and_chart(manager_client):
+    shop = ShopFactory(code="s1")
+    alert_for(shop, kind=AlertKind.PICKUP_OVERDUE, compensation_estimate=Decimal("12.50"))
+    alert_for(shop, kind=AlertKind.PICKUP_OVERDUE, level=AlertLevel.WARNING, compensation_estimate=Decimal("7.50"))
+    alert_for(shop, due_at=timezone.now() + datetime.timedelta(hours=2), tracking_no="DUESOON1")
+
+    response = manager_client.get(reverse("monitoring:overview"))
+
+    content = response.content.decode()
+    assert response.context["overview"].total_open == 3
+    assert "¥20.00" in content
+    assert "DUESOON1" in content
+    assert "<svg" in content and "<rect" in content
+
+
+def test_stalled_page_filters_links_parcels_and_shows_local_times(manager_client):
+    shop_a, shop_b = ShopFactory(code="a", platform=Platform.TMALL), ShopFactory(code="b", platform=Platform.TAOBAO)
+    due = datetime.datetime(2026, 6, 1, 16, 30, tzinfo=datetime.UTC)  # 06-02 00:30 in Shanghai
+    shown = alert_for(shop_a, tracking_no="SHOWN01", due_at=due)
+    alert_for(shop_b, tracking_no="HIDDEN01")
+
+    response = manager_client.get(reverse("monitoring:stalled"), {"shop": shop_a.pk, "level": "overdue"})
+
+    content = response.content.decode()
+    assert "SHOWN01" in content and "HIDDEN01" not in content
+    assert reverse("admin:fulfillment_parcel_change", args=[shown.parcel_id]) in content
+    assert "2026-06-02 00:30" in content
+
+
+def test_stalled_page_paginates_without_counting(manager_client):
+    shop = ShopFactory(code="a")
+    for _ in range(PAGE_SIZE + 1):
+        alert_for(shop)
+
+    first = manager_client.get(reverse("monitoring:stalled"))
+    second = manager_client.get(reverse("monitoring:stalled"), {"page": 2})
+
+    assert len(first.context["page"].rows) == PAGE_SIZE and first.context["page"].has_next
+    assert 'rel="next"' in first.content.decode()
+    assert len(second.context["page"].rows) == 1 and not second.context["page"].has_next
+
+
+def test_csv_export_has_exactly_the_filtered_rows(manager_client):
+    shop_a, shop_b = ShopFactory(code="a"), ShopFactory(code="b")
+    wanted = {alert_for(shop_a, kind=AlertKind.STAGNATION).parcel.tracking_no for _ in range(3)}
+    alert_for(shop_a, kind=AlertKind.PICKUP_OVERDUE)
+    alert_for(shop_b, kind=AlertKind.STAGNATION)
+    alert_for(shop_a, kind=AlertKind.STAGNATION, resolved_at=timezone.now())
+
+    response = manager_client.get(reverse("monitoring:stalled"), {"shop": shop_a.pk, "kind": "stagnation", "format": "csv"})
+
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    header, *rows = csv_rows(response)
+    assert header[0] == "tracking number"
+    assert {row[0] for row in rows} == wanted
+    assert len(rows) == 3
+    assert {row[header.index("kind")] for row in rows} == {"stagnation"}
+    # Times carry the Shanghai offset.
+    assert all(row[header.index("due at")].endswith("+08:00") for row in rows)
+
+
+def test_csv_export_rows_equal_the_page_rows(manager_client):
+    shop = ShopFactory(code="a")
+    for i in range(5):
+        alert_for(shop, level=AlertLevel.WARNING if i % 2 else AlertLevel.OVERDUE)
+
+    page = manager_client.get(reverse("monitoring:stalled"), {"level": "warning"})
+    export = manager_client.get(reverse("monitoring:stalled"), {"level": "warning", "format": "csv"})
+
+    _header, *rows = csv_rows(export)
+    assert sorted(row[0] for row in rows) == sorted(a.parcel.tracking_no for a in page.context["page"].rows)
+
+
+def test_shop_indicators_page_shows_rates_against_target(manager_client):
+    shop = ShopFactory(code="a", platform=Platform.TMALL)
+    today = timezone.localdate()
+    paid = timezone.make_aware(datetime.datetime.combine(today - datetime.timedelta(days=3), datetime.time(9)))
+    for hours in (10, 60):  # one within 48 h, one not
+        ParcelFactory(
+            order=OrderFactory(shop=shop, paid_at=paid), shipped=True, picked_up_at=paid + datetime.timedelta(hours=hours)
+        )
+
+    response = manager_client.get(reverse("monitoring:shops"), {"shop": shop.pk})
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["indicators"].total.pickup_rate == Decimal("0.5")
+    assert "50.0%" in content
+    assert "95.0%" in content  # Tmall's target
+    assert "below-target" in content
+
+
+def test_indicators_refuse_a_reversed_period(manager_client):
+    shop = ShopFactory(code="a")
+    response = manager_client.get(
+        reverse("monitoring:shops"), {"shop": shop.pk, "date_from": "2026-06-10", "date_to": "2026-06-01"}
+    )
+
+    assert response.status_code == 200
+    assert "The start of the period is after its end." in response.content.decode()
+    assert "indicators" not in response.context
+
+
+def test_outlet_scorecards_page_lists_outlets_with_stars(manager_client):
+    shop = ShopFactory(code="a")
+    outlet = CarrierOutletFactory(code="HZ9", name="余杭网点", star_rating=4)
+    paid = timezone.now() - datetime.timedelta(days=2)
+    ParcelFactory(
+        order=OrderFactory(shop=shop, paid_at=paid), shipped=True, outlet=outlet,
+        picked_up_at=paid + datetime.timedelta(hours=5),
+    )
+
+    response = manager_client.get(reverse("monitoring:outlets"), {"shop": shop.pk})
+
+    content = response.content.decode()
+    assert "余杭网点" in content
+    assert "★★★★☆" in content
+    assert "100.0%" in content
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_query_count_does_not_grow_with_rows(manager_client, django_assert_max_num_queries, name):
+    """The same number of queries for 3 or 30 alerts and parcels: nothing is fetched row by row."""
+    shop = ShopFactory(code="a")
+    outlet = CarrierOutletFactory()
+    for i in range(30):
+        alert = alert_for(shop, kind=[AlertKind.STAGNATION, AlertKind.PICKUP_OVERDUE][i % 2])
+        alert.parcel.outlet = CarrierOutletFactory() if i % 3 else outlet
+        alert.parcel.picked_up_at = alert.parcel.paid_at + datetime.timedelta(hours=i)
+        alert.parcel.save()
+    with django_assert_max_num_queries(12):
+        response = manager_client.get(reverse(name), {"shop": shop.pk} if name != "monitoring:stalled" else {})
+    assert response.status_code == 200
+
+
+def test_csv_export_query_count_is_bounded(manager_client, django_assert_max_num_queries):
+    shop = ShopFactory(code="a")
+    for _ in range(30):
+        alert_for(shop)
+    with django_assert_max_num_queries(8):
+        response = manager_client.get(reverse("monitoring:stalled"), {"format": "csv"})
+        rows = csv_rows(response)
+    assert len(rows) == 31
