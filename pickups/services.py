@@ -37,7 +37,10 @@ from .models import (
 from .selectors import pickup_coverage_covers
 
 TRANSITION_REPORTED_LOST = "reported_lost"  # a Transition.to_status that is not a bag status
-SIGNAL_BATCH = 5_000  # parcels_changed carries at most this many ids (SQLite variable limit)
+SIGNAL_BATCH = 5_000
+PICKUP_CLOCK_TOLERANCE = datetime.timedelta(
+    minutes=10
+)  # a scanner's clock may run a little ahead  # parcels_changed carries at most this many ids (SQLite variable limit)
 
 
 class TransitionNotAllowed(ValidationError):  # noqa: N818 - the name is the agreed interface (DESIGN.md)
@@ -562,6 +565,8 @@ def handover_sheet_confirm_pickup(
         raise ValidationError(_("Enter the time of the pickup."), code="time_required")
     if timezone.is_naive(picked_up_at):
         picked_up_at = timezone.make_aware(picked_up_at)
+    if picked_up_at > timezone.now() + PICKUP_CLOCK_TOLERANCE:
+        raise ValidationError(_("The pickup time is in the future: check the date and time."), code="future")
     sheet = _lock_sheet(sheet)
     if not sheet.can_become(SheetStatus.PICKED_UP):
         if sheet.status == SheetStatus.DRAFT:
