@@ -536,7 +536,7 @@ def run_import(
     def loop():
         batch: list = []
         pending_rejects: list[tuple[int, str, str]] = []
-        batch_size = importer.batch_size
+        batch_size = importer.options.get("batch_size") or importer.batch_size
         clean = importer.clean_row
         with transaction.atomic():
             importer.begin()
@@ -640,13 +640,16 @@ class ImportCommand(BaseCommand):
         )
         parser.add_argument("--dry-run", action="store_true", help=_("validate and report without writing"))
         parser.add_argument("--errors", metavar="PATH", help=_("where to write the line,field,message error report"))
+        parser.add_argument(
+            "--batch-size", type=int, metavar="ROWS", help=_("rows per transaction (default: the importer's own)")
+        )
 
     def importer_options(self, options) -> dict:
         """Extra keyword arguments for the importer (subclasses with extra options override)."""
         return {}
 
     def handle(self, *args, **options):
-        importer = self.importer_class(**self.importer_options(options))
+        importer = self.importer_class(batch_size=options.get("batch_size"), **self.importer_options(options))
         report = run_import(
             importer,
             options.get("path"),

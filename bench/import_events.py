@@ -1,0 +1,247 @@
+"""Benchmark: import_events throughput and memory on SQLite and PostgreSQL (not a test).
+
+    .venv/bin/python bench/import_events.py [--events N] [--parcels M] [--database sqlite|postgres|both]
+
+Generates N tracking events (default 1,000,000 over 200,000 parcels) into a CSV, creates the
+parcels in a fresh database (SQLite: a temp file; PostgreSQL: the database `pc_a_bench`), imports
+the file through the real `import_events` code path (`run_import(EventImporter())`, including the
+`parcels_changed` receivers of the other apps), and prints events/s and the peak resident memory
+of the importing process. As the physical reference, the same rows are then loaded bare into an
+unindexed table (PostgreSQL: `COPY … FROM STDIN` of the file's bytes; SQLite: `executemany` of the
+parsed rows in one transaction) and the ratio is printed. Each phase runs in its own process so
+that the peak memory is the import's own. Run it under `flock /tmp/parcel-bench.lock`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+PG_BENCH_DB = "pc_a_bench"
+CARRIER = "YTO"
+CODES = ["picked_up", "in_transit", "arrived_sorting_centre", "in_transit", "out_for_delivery", "delivered", "info"]
+LOCATIONS = ["杭州转运中心", "义乌分拨中心", "深圳转运中心", "广州白云区营业部", "上海浦东新区网点", "北京顺义分拨中心"]
+BASE = datetime.datetime(2026, 3, 2, 8, 0, 0)
+
+
+def tracking_no(parcel: int) -> str:
+    return f"YT9{parcel:09d}"
+
+
+def generate_csv(path: Path, *, events: int, parcels: int) -> None:
+    """Events in feed order: every parcel's k-th event, then every parcel's (k+1)-th, and so on."""
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["carrier_code", "tracking_no", "code", "occurred_at", "location", "description", "outlet_code"])
+        for i in range(events):
+            parcel, step = i % parcels, i // parcels
+            code = CODES[step % len(CODES)]
+            moment = BASE + datetime.timedelta(minutes=parcel % 720, hours=6 * step, seconds=step)
+            writer.writerow(
+                [
+                    CARRIER,
+                    tracking_no(parcel),
+                    code,
+                    moment.isoformat(sep=" "),
+                    LOCATIONS[(parcel + step) % len(LOCATIONS)],
+                    "快件已发往下一站" if code == "in_transit" else "",
+                    f"OUT{parcel % 500:04d}" if step == 0 else "",
+                ]
+            )
+
+
+def django_setup(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def phase_setup(database_url: str, parcels: int) -> dict:
+    """Migrate a fresh database and create one shipped Tmall parcel (and its order) per tracking number."""
+    django_setup(database_url)
+    from decimal import Decimal
+
+    from django.core.management import call_command
+    from django.db import transaction
+    from django.utils import timezone
+
+    from fulfillment.models import Carrier, Order, Parcel, ParcelStatus, Shop
+
+    call_command("migrate", verbosity=0)
+    shop = Shop.objects.create(code="bench-shop", name="Bench", platform="tmall", seller_tier="mall")
+    carrier = Carrier.objects.create(code=CARRIER, name="YTO")
+    paid = timezone.make_aware(BASE - datetime.timedelta(hours=6), datetime.UTC)
+    chunk = 5000
+    for start in range(0, parcels, chunk):
+        with transaction.atomic():
+            orders = Order.objects.bulk_create(
+                Order(shop=shop, platform="tmall", seller_tier="mall", order_id=f"B{n:09d}", paid_at=paid,
+                      amount=Decimal("99.00"), origin_province="浙江省", dest_province="广东省", dest_city="深圳市")
+                for n in range(start, min(start + chunk, parcels))
+            )
+            Parcel.objects.bulk_create(
+                Parcel(order=o, shop=shop, platform="tmall", carrier=carrier, tracking_no=tracking_no(start + i),
+                       paid_at=paid, shipped_at=paid + datetime.timedelta(hours=1), status=ParcelStatus.SHIPPED)
+                for i, o in enumerate(orders)
+            )
+    return {"parcels": Parcel.objects.count()}
+
+
+def phase_import(database_url: str, csv_path: str) -> dict:
+    django_setup(database_url)
+    from django.db import connection
+
+    from fulfillment.importers import EventImporter, run_import
+    from fulfillment.models import TrackingEvent
+
+    devnull = open(os.devnull, "w")  # noqa: SIM115
+    started = time.perf_counter()
+    report = run_import(EventImporter(), csv_path, stdout=devnull, stderr=devnull,
+                        errors_path=str(Path(csv_path).with_suffix(".errors.csv")))
+    seconds = time.perf_counter() - started
+    return {
+        "vendor": connection.vendor,
+        "seconds": seconds,
+        "read": report.read,
+        "inserted": report.inserted,
+        "unchanged": report.unchanged,
+        "rejected": report.rejected,
+        "events_in_table": TrackingEvent.objects.count(),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def phase_rerun(database_url: str, csv_path: str) -> dict:
+    """The same file again: must write nothing."""
+    result = phase_import(database_url, csv_path)
+    return result
+
+
+def phase_bare(database_url: str, csv_path: str) -> dict:
+    """The physical reference: the same rows into an unindexed table, no validation, no joins."""
+    django_setup(database_url)
+    from django.db import connection, transaction
+
+    columns = "carrier_code text, tracking_no text, code text, occurred_at text, location text, description text, outlet_code text"
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_bare_events")
+        cursor.execute(f"CREATE TABLE bench_bare_events ({columns})")
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy("COPY bench_bare_events FROM STDIN (FORMAT csv, HEADER true)") as copy, open(
+                csv_path, "rb"
+            ) as f:
+                while chunk := f.read(1 << 20):
+                    copy.write(chunk)
+        else:
+            with open(csv_path, encoding="utf-8", newline="") as f:
+                reader = csv.reader(f)
+                next(reader)
+                cursor.cursor.executemany("INSERT INTO bench_bare_events VALUES (?, ?, ?, ?, ?, ?, ?)", reader)
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM bench_bare_events")
+        (rows,) = cursor.fetchone()
+        cursor.execute("DROP TABLE bench_bare_events")
+    return {"seconds": seconds, "rows": rows, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+PHASES = {"setup": phase_setup, "import": phase_import, "rerun": phase_rerun, "bare": phase_bare}
+
+
+def run_phase(phase: str, database_url: str, arg) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--_phase", phase, "--_url", database_url, "--_arg", str(arg)],
+        check=True, capture_output=True, text=True, cwd=ROOT,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def pg_recreate(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def bench_database(kind: str, csv_path: Path, *, events: int, parcels: int, workdir: Path) -> None:
+    if kind == "postgres":
+        pg_recreate(PG_BENCH_DB)
+        url = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
+        label = f"PostgreSQL (database {PG_BENCH_DB})"
+    else:
+        db = workdir / "bench.sqlite3"
+        db.unlink(missing_ok=True)
+        url = f"sqlite:///{db}"
+        label = f"SQLite ({db})"
+    print(f"\n== {label}")
+    setup = run_phase("setup", url, parcels)
+    print(f"   {setup['parcels']:,} parcels created")
+    result = run_phase("import", url, csv_path)
+    rate = result["read"] / result["seconds"]
+    print(
+        f"   import_events: {result['read']:,} rows in {result['seconds']:.1f} s = {rate:,.0f} events/s; "
+        f"inserted {result['inserted']:,}, unchanged {result['unchanged']:,}, rejected {result['rejected']:,}; "
+        f"peak memory {result['peak_rss_mb']:.0f} MB (max RSS of the importing process)"
+    )
+    rerun = run_phase("rerun", url, csv_path)
+    print(
+        f"   re-run of the same file: {rerun['read'] / rerun['seconds']:,.0f} rows/s, inserted {rerun['inserted']:,}, "
+        f"unchanged {rerun['unchanged']:,}, events in table {rerun['events_in_table']:,}"
+    )
+    bare = run_phase("bare", url, csv_path)
+    bare_rate = bare["rows"] / bare["seconds"]
+    how = "COPY of the file into an unindexed table" if kind == "postgres" else "executemany into an unindexed table"
+    print(f"   bare load ({how}): {bare['rows']:,} rows in {bare['seconds']:.1f} s = {bare_rate:,.0f} rows/s")
+    print(f"   ratio import / bare load: {rate / bare_rate:.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--parcels", type=int, default=200_000)
+    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--_phase", help=argparse.SUPPRESS)
+    parser.add_argument("--_url", help=argparse.SUPPRESS)
+    parser.add_argument("--_arg", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args._phase:
+        arg = int(args._arg) if args._phase == "setup" else args._arg
+        print(json.dumps(PHASES[args._phase](args._url, arg)))
+        return
+
+    with tempfile.TemporaryDirectory(prefix="bench-import-events-") as tmp:
+        workdir = Path(tmp)
+        csv_path = workdir / "events.csv"
+        started = time.perf_counter()
+        generate_csv(csv_path, events=args.events, parcels=args.parcels)
+        size_mb = csv_path.stat().st_size / 1e6
+        print(
+            f"generated {args.events:,} events over {args.parcels:,} parcels: {csv_path.name}, {size_mb:.0f} MB, "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
+        for kind in kinds:
+            bench_database(kind, csv_path, events=args.events, parcels=args.parcels, workdir=workdir)
+
+
+if __name__ == "__main__":
+    main()
