@@ -1,0 +1,163 @@
+"""Parcel services: milestones from events, ready-to-ship marking, cancellation."""
+
+import datetime
+
+import pytest
+
+from fulfillment.models import EventCode, ParcelStatus
+from fulfillment.services import (
+    TransitionNotAllowed,
+    parcel_cancel,
+    parcels_mark_ready_to_ship,
+    parcels_refresh_milestones,
+    send_parcels_changed,
+)
+from fulfillment.signals import parcels_changed
+from fulfillment.tests.factories import CarrierOutletFactory, ParcelFactory, TrackingEventFactory
+
+pytestmark = pytest.mark.django_db
+
+UTC = datetime.UTC
+T0 = datetime.datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+
+def hours(n: float) -> datetime.datetime:
+    return T0 + datetime.timedelta(hours=n)
+
+
+@pytest.fixture
+def signals():
+    calls = []
+
+    def receiver(sender, parcel_ids, reason, **kwargs):
+        calls.append((reason, list(parcel_ids)))
+
+    parcels_changed.connect(receiver)
+    yield calls
+    parcels_changed.disconnect(receiver)
+
+
+def event(parcel, code, at, **kwargs):
+    return TrackingEventFactory(parcel=parcel, code=code, occurred_at=at, **kwargs)
+
+
+def test_refresh_sets_first_milestones_last_node_and_status(signals):
+    parcel = ParcelFactory(ready=True, paid_at=T0)
+    event(parcel, EventCode.PICKED_UP, hours(8))
+    event(parcel, EventCode.PICKED_UP, hours(6))
+    event(parcel, EventCode.IN_TRANSIT, hours(12))
+    event(parcel, EventCode.ARRIVED_SORTING_CENTRE, hours(20))
+    event(parcel, EventCode.INFO, hours(30))
+
+    assert parcels_refresh_milestones(parcel_ids=[parcel.pk]) == 1
+
+    parcel.refresh_from_db()
+    assert parcel.picked_up_at == hours(6)
+    assert parcel.sorting_centre_at == hours(20)
+    assert parcel.last_event_at == hours(20)  # `info` is not a valid node
+    assert parcel.status == ParcelStatus.AT_SORTING_CENTRE
+    assert signals == [("events", [parcel.pk])]
+
+
+def test_refresh_keeps_an_earlier_back_dated_pickup():
+    parcel = ParcelFactory(picked_up=True, paid_at=T0, picked_up_at=hours(1))
+    event(parcel, EventCode.PICKED_UP, hours(9))
+
+    parcels_refresh_milestones(parcel_ids=[parcel.pk])
+
+    parcel.refresh_from_db()
+    assert parcel.picked_up_at == hours(1)
+
+
+def test_an_old_event_arriving_late_never_moves_the_status_backwards():
+    parcel = ParcelFactory(ready=True, paid_at=T0)
+    event(parcel, EventCode.DELIVERED, hours(50))
+    parcels_refresh_milestones(parcel_ids=[parcel.pk])
+    event(parcel, EventCode.IN_TRANSIT, hours(20))
+
+    parcels_refresh_milestones(parcel_ids=[parcel.pk])
+
+    parcel.refresh_from_db()
+    assert parcel.status == ParcelStatus.DELIVERED
+    assert parcel.delivered_at == hours(50) and parcel.last_event_at == hours(50)
+
+
+def test_refresh_takes_the_outlet_of_the_earliest_event_naming_one():
+    parcel = ParcelFactory(ready=True, paid_at=T0)
+    late = CarrierOutletFactory(carrier=parcel.carrier)
+    early = CarrierOutletFactory(carrier=parcel.carrier)
+    event(parcel, EventCode.IN_TRANSIT, hours(10), outlet=late)
+    event(parcel, EventCode.PICKED_UP, hours(5), outlet=early)
+    event(parcel, EventCode.INFO, hours(1))
+
+    parcels_refresh_milestones(parcel_ids=[parcel.pk])
+
+    parcel.refresh_from_db()
+    assert parcel.outlet == early
+
+
+def test_refresh_leaves_other_parcels_alone():
+    parcel, other = ParcelFactory(ready=True), ParcelFactory(ready=True)
+    event(other, EventCode.PICKED_UP, hours(5))
+
+    assert parcels_refresh_milestones(parcel_ids=[parcel.pk]) == 0
+
+    other.refresh_from_db()
+    assert other.picked_up_at is None and other.status == ParcelStatus.READY_TO_SHIP
+
+
+def test_mark_ready_to_ship_skips_cancelled_and_already_marked(signals):
+    shipped = ParcelFactory(shipped=True)
+    ready = ParcelFactory(ready=True)
+    cancelled = ParcelFactory(shipped=True, status=ParcelStatus.CANCELLED)
+    picked = ParcelFactory(picked_up=True, rts_at=None)
+
+    marked = parcels_mark_ready_to_ship(parcels=[shipped, ready, cancelled, picked], at=hours(3), by=None)
+
+    assert marked == 2
+    for p in (shipped, ready, cancelled, picked):
+        p.refresh_from_db()
+    assert (shipped.status, shipped.rts_at) == (ParcelStatus.READY_TO_SHIP, hours(3))
+    assert ready.rts_at != hours(3)
+    assert cancelled.rts_at is None and cancelled.status == ParcelStatus.CANCELLED
+    assert picked.rts_at == hours(3) and picked.status == ParcelStatus.PICKED_UP  # never backwards
+    assert signals == [("rts", sorted([shipped.pk, picked.pk]))]
+
+
+def test_cancel_before_ready_to_ship_records_who_and_why(django_user_model, signals):
+    clerk = django_user_model.objects.create_user("clerk")
+    parcel = ParcelFactory(shipped=True)
+
+    parcel = parcel_cancel(parcel=parcel, by=clerk, reason="买家取消订单")
+
+    parcel.refresh_from_db()
+    assert parcel.status == ParcelStatus.CANCELLED
+    assert parcel.cancelled_at is not None
+    assert (parcel.cancelled_by, parcel.cancel_reason) == (clerk, "买家取消订单")
+    assert signals == [("cancelled", [parcel.pk])]
+
+
+@pytest.mark.parametrize("state", [{"ready": True}, {"picked_up": True}, {"status": ParcelStatus.CANCELLED}])
+def test_cancel_is_refused_once_ready_to_ship_or_already_cancelled(state):
+    parcel = ParcelFactory(**state)
+    status = parcel.status
+
+    with pytest.raises(TransitionNotAllowed):
+        parcel_cancel(parcel=parcel, by=None, reason="too late")
+
+    parcel.refresh_from_db()
+    assert parcel.status == status
+
+
+def test_cancel_needs_a_reason():
+    parcel = ParcelFactory(shipped=True)
+
+    with pytest.raises(TransitionNotAllowed):
+        parcel_cancel(parcel=parcel, by=None, reason="  ")
+
+
+def test_parcels_changed_is_sent_in_chunks_of_at_most_5000(signals):
+    sent = send_parcels_changed(parcel_ids=range(1, 12_001), reason="test")
+
+    assert sent == 12_000
+    assert [len(ids) for _reason, ids in signals] == [5000, 5000, 2000]
