@@ -11,11 +11,12 @@ statement per parcel.
 import datetime
 from collections.abc import Iterable, Sequence
 
+from django.db import connection
 from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import TruncDate
 
 from fulfillment.calendar import add_days, at_local_hour, end_of_day, holiday_overrides, start_of_day, zone
-from fulfillment.models import Parcel, Region
+from fulfillment.models import Order, Parcel, Region
 from monitoring.models import RouteStandard, SlaPolicy
 
 DEADLINE_FIELDS = (
@@ -33,8 +34,6 @@ DEADLINE_FIELDS = (
 
 # Parcels per statement when ids are given (SQLite's bound-variable limit leaves room for this).
 ID_BATCH = 5000
-# Local days per CASE expression.
-DAYS_PER_CASE = 200
 
 HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
@@ -77,15 +76,6 @@ def unassigned_q(policies: Sequence[SlaPolicy]) -> Q:
     return ~anyone
 
 
-def is_remote_q() -> Q:
-    """The destination province (a Region row with no city) or its city is marked remote."""
-    province = Region.objects.filter(province=OuterRef("order__dest_province"), city="", is_remote=True)
-    city = Region.objects.filter(
-        province=OuterRef("order__dest_province"), city=OuterRef("order__dest_city"), is_remote=True
-    ).exclude(city="")
-    return Q(Exists(province)) | Q(Exists(city))
-
-
 def recompute_deadlines(*, parcel_ids: Iterable[int] | None = None, parcels: QuerySet | None = None) -> int:
     """Recompute every deadline of the given parcels (ids, or a queryset; all parcels when neither).
 
@@ -101,7 +91,16 @@ def recompute_deadlines(*, parcel_ids: Iterable[int] | None = None, parcels: Que
     return touched
 
 
+def without_jit() -> None:
+    """PostgreSQL: no JIT for this transaction. Compiling these wide CASE/EXISTS statements costs
+    about a second each, more than running them; the planner's cost-based switch gets this wrong."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+
+
 def _recompute(parcels: QuerySet, policies: Sequence[SlaPolicy]) -> int:
+    without_jit()
     touched = parcels.filter(unassigned_q(policies)).update(**dict.fromkeys(DEADLINE_FIELDS))
     route_days = sorted(set(RouteStandard.objects.values_list("days", flat=True)))
     for policy, governed in policy_assignments(policies):
@@ -118,81 +117,91 @@ def _plus_hours(field: str, hours: int | None):
     return F(field) + Value(hours * HOUR)
 
 
-def _apply_policy(parcels: QuerySet, policy: SlaPolicy, tz_name: str, route_days: list[int]) -> int:
-    pickup_warn = policy.pickup_warn_hours if policy.pickup_warn_hours is not None else policy.pickup_due_hours
-    update_warn = policy.update_warn_hours if policy.update_warn_hours is not None else policy.update_due_hours
-    if policy.pickup_due_hours is None:
-        pickup_warn = None
-    if policy.update_due_hours is None:
-        update_warn = None
-    # Hour-based deadlines; the others are cleared here and filled in below.
-    count = parcels.update(
-        ship_due_at=_plus_hours("paid_at", policy.ship_due_hours),
-        pickup_warn_at=_plus_hours("paid_at", pickup_warn),
-        pickup_due_at=_plus_hours("paid_at", policy.pickup_due_hours),
-        update_warn_at=_plus_hours("picked_up_at", update_warn),
-        update_due_at=_plus_hours("picked_up_at", policy.update_due_hours),
-        sorting_due_at=None,
-        delivery_due_at=None,
-        route_due_at=None,
-        stagnation_warn_at=None,
-        stagnation_due_at=None,
+def _order_matches(condition: Q) -> Exists:
+    """EXISTS over the parcel's own order (by primary key): usable in an UPDATE's SET, unlike a join."""
+    return Exists(Order.objects.filter(condition, pk=OuterRef("order_id")))
+
+
+def destination_is_remote() -> Exists:
+    """The destination province (a Region row with no city) or its city is marked remote."""
+    province = Region.objects.filter(province=OuterRef("dest_province"), city="", is_remote=True)
+    city = Region.objects.filter(province=OuterRef("dest_province"), city=OuterRef("dest_city"), is_remote=True)
+    return _order_matches(Q(Exists(province)) | Q(Exists(city)))
+
+
+def route_standard_is(days: int) -> Exists:
+    """The order's origin → destination province pair has a route standard of `days` days."""
+    standard = RouteStandard.objects.filter(
+        origin_province=OuterRef("origin_province"), dest_province=OuterRef("dest_province"), days=days
     )
-    if not count:
-        return 0
+    return _order_matches(Q(Exists(standard)))
+
+
+def _apply_policy(parcels: QuerySet, policy: SlaPolicy, tz_name: str, route_days: list[int]) -> int:
+    """One UPDATE for the parcels of one policy in one time zone, every deadline column at once."""
     tz = zone(tz_name)
     working = policy.count_working_days
+    pickup_warn = policy.pickup_warn_hours if policy.pickup_warn_hours is not None else policy.pickup_due_hours
+    update_warn = policy.update_warn_hours if policy.update_warn_hours is not None else policy.update_due_hours
+    values = {
+        "ship_due_at": _plus_hours("paid_at", policy.ship_due_hours),
+        # Without a separate warning threshold the warning instant is the due instant (never shown).
+        "pickup_warn_at": _plus_hours("paid_at", pickup_warn if policy.pickup_due_hours is not None else None),
+        "pickup_due_at": _plus_hours("paid_at", policy.pickup_due_hours),
+        "update_warn_at": _plus_hours("picked_up_at", update_warn if policy.update_due_hours is not None else None),
+        "update_due_at": _plus_hours("picked_up_at", policy.update_due_hours),
+        "sorting_due_at": None,
+        "delivery_due_at": None,
+        "route_due_at": None,
+    }
     if policy.ship_due_hours is None and policy.ship_due_days is not None:
-        _set_by_local_day(
+        values["ship_due_at"] = _local_day_case(
             parcels,
             "paid_at",
-            "ship_due_at",
             tz,
             lambda day, o: end_of_day(add_days(day, policy.ship_due_days, working=working, overrides=o), tz),
             working=working,
         )
     if policy.sorting_due_days is not None:
-        _set_by_local_day(
+        values["sorting_due_at"] = _local_day_case(
             parcels,
             "paid_at",
-            "sorting_due_at",
             tz,
             lambda day, o: end_of_day(add_days(day, policy.sorting_due_days, working=working, overrides=o), tz),
             working=working,
         )
     if policy.delivery_cutoff_hour is not None:
         cutoff = policy.delivery_cutoff_hour
-        _set_by_local_day(
-            parcels.filter(out_for_delivery_at__isnull=False),
-            "out_for_delivery_at",
-            "delivery_due_at",
-            tz,
-            lambda day, o: at_local_hour(day + DAY, cutoff, tz),
-            working=False,
+        values["delivery_due_at"] = _local_day_case(
+            parcels, "out_for_delivery_at", tz, lambda day, o: at_local_hour(day + DAY, cutoff, tz), working=False
         )
-    if policy.route_grace_days is not None:
-        picked = parcels.filter(picked_up_at__isnull=False)
-        for days in route_days:
-            standard = RouteStandard.objects.filter(
-                origin_province=OuterRef("order__origin_province"),
-                dest_province=OuterRef("order__dest_province"),
-                days=days,
-            )
-            picked.filter(Exists(standard)).update(
-                route_due_at=F("picked_up_at") + Value((days + policy.route_grace_days) * DAY)
-            )
-    stalled = parcels.filter(picked_up_at__isnull=False, last_event_at__isnull=False)
-    for remote, hours in ((True, policy.stagnation_remote_hours), (False, policy.stagnation_hours)):
-        which = stalled.filter(is_remote_q() if remote else ~is_remote_q())
-        which.update(
-            stagnation_due_at=F("last_event_at") + Value(hours * HOUR),
-            stagnation_warn_at=F("last_event_at") + Value(max(hours - policy.stagnation_warn_before_hours, 0) * HOUR),
+    picked = Q(picked_up_at__isnull=False)
+    if policy.route_grace_days is not None and route_days:
+        values["route_due_at"] = Case(
+            *[
+                When(
+                    picked & Q(route_standard_is(days)),
+                    then=F("picked_up_at") + Value((days + policy.route_grace_days) * DAY),
+                )
+                for days in route_days
+            ],
+            default=None,
+            output_field=DateTimeField(),
         )
-    return count
+    stalled = picked & Q(last_event_at__isnull=False)
+    remote = Q(destination_is_remote())
+    for column, before in (("stagnation_due_at", 0), ("stagnation_warn_at", policy.stagnation_warn_before_hours)):
+        values[column] = Case(
+            When(stalled & remote, then=_plus_hours("last_event_at", max(policy.stagnation_remote_hours - before, 0))),
+            When(stalled, then=_plus_hours("last_event_at", max(policy.stagnation_hours - before, 0))),
+            default=None,
+            output_field=DateTimeField(),
+        )
+    return parcels.update(**values)
 
 
-def _set_by_local_day(parcels: QuerySet, source: str, target: str, tz, deadline_for, *, working: bool) -> None:
-    """Set `target` from the local day of `source`, one CASE per batch of distinct days."""
+def _local_day_case(parcels: QuerySet, source: str, tz, deadline_for, *, working: bool):
+    """CASE over the distinct local days of `source` in the set: each day's deadline (NULL without one)."""
     days = sorted(
         d
         for d in parcels.filter(**{f"{source}__isnull": False})
@@ -203,20 +212,16 @@ def _set_by_local_day(parcels: QuerySet, source: str, target: str, tz, deadline_
         if d is not None
     )
     if not days:
-        return
+        return None
     overrides = holiday_overrides(days[0], days[-1] + datetime.timedelta(days=120)) if working else None
-    for start in range(0, len(days), DAYS_PER_CASE):
-        chunk = days[start : start + DAYS_PER_CASE]
-        whens = [
-            When(
-                **{f"{source}__gte": start_of_day(day, tz), f"{source}__lt": start_of_day(day + DAY, tz)},
-                then=Value(deadline_for(day, overrides)),
-            )
-            for day in chunk
-        ]
-        parcels.filter(
-            **{f"{source}__gte": start_of_day(chunk[0], tz), f"{source}__lt": start_of_day(chunk[-1] + DAY, tz)}
-        ).update(**{target: Case(*whens, default=None, output_field=DateTimeField())})
+    whens = [
+        When(
+            **{f"{source}__gte": start_of_day(day, tz), f"{source}__lt": start_of_day(day + DAY, tz)},
+            then=Value(deadline_for(day, overrides)),
+        )
+        for day in reversed(days)  # recent days first: most rows of a big set are recent
+    ]
+    return Case(*whens, default=None, output_field=DateTimeField())
 
 
 def parcels_changed_receiver(sender, *, parcel_ids, reason="", **kwargs) -> None:

@@ -6,6 +6,7 @@ stopped. `monitoring.services.scan` turns every rule into three set statements (
 raise); nothing here loops over parcels.
 """
 
+import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -28,20 +29,26 @@ class Rule:
     """One row of the rules table.
 
     `due` / `warn`: a Parcel column name, or a callable returning an expression on Parcel.
-    `requires`: the clock runs only for these parcels. `stop`: the clock has stopped (the alert is
+    `requires`: the clock runs only for these parcels (a Q, or a callable building one per query). `stop`: the clock has stopped (the alert is
     resolved). `platforms`: None means every platform. `include_finished`: the rule still applies
     to cancelled, delivered, returned and lost parcels. `compensation_rate`: the SlaPolicy field
-    whose rate of the order amount is the alert's compensation estimate.
+    whose rate of the order amount is the alert's compensation estimate. `past`: see `past_q`.
     """
 
     kind: str
     due: ColumnOrExpression
     warn: ColumnOrExpression | None = None
     platforms: tuple[str, ...] | None = None
-    requires: Q = field(default_factory=Q)
+    requires: Q | Callable[[], Q] = field(default_factory=Q)
     stop: StopCondition = field(default_factory=lambda: Q(pk__in=[]))
     include_finished: bool = False
     compensation_rate: str | None = None
+    past: Callable[[datetime.datetime], Q] | None = None
+
+    def past_q(self, now: datetime.datetime) -> Q | None:
+        """Optional: the parcels past warning or due at `now`, driven from a small table (tickets,
+        complaints) so that the database need not compute a subquery for every parcel."""
+        return self.past(now) if self.past is not None else None
 
     def due_expression(self) -> BaseExpression:
         return F(self.due) if isinstance(self.due, str) else self.due()
@@ -50,6 +57,9 @@ class Rule:
         if self.warn is None:
             return None
         return F(self.warn) if isinstance(self.warn, str) else self.warn()
+
+    def requires_q(self) -> Q:
+        return self.requires() if callable(self.requires) else self.requires
 
     def stop_q(self, policies: Sequence[SlaPolicy]) -> Q:
         return self.stop(policies) if callable(self.stop) else self.stop
@@ -65,27 +75,42 @@ def _ship_stopped(policies: Sequence[SlaPolicy]) -> Q:
 
 
 def _open_tickets():
-    return StagnationTicket.objects.filter(parcel=OuterRef("pk"), answered_at__isnull=True).order_by("opened_at", "pk")
+    return StagnationTicket.objects.filter(answered_at__isnull=True)
 
 
 def _ticket_warn():
-    """The oldest unanswered ticket's warning instant (16 h after opening)."""
-    return Subquery(_open_tickets().values("response_warn_at")[:1])
+    """The earliest warning instant of the parcel's unanswered tickets (16 h after opening)."""
+    return Subquery(
+        _open_tickets().filter(parcel=OuterRef("pk")).values("parcel").annotate(m=Min("response_warn_at")).values("m")
+    )
 
 
 def _ticket_due():
-    """The oldest unanswered ticket's response deadline (24 h after opening)."""
-    return Subquery(_open_tickets().values("response_due_at")[:1])
+    """The earliest response deadline of the parcel's unanswered tickets (24 h after opening)."""
+    return Subquery(
+        _open_tickets().filter(parcel=OuterRef("pk")).values("parcel").annotate(m=Min("response_due_at")).values("m")
+    )
+
+
+def _ticket_past(now: datetime.datetime) -> Q:
+    return Q(
+        pk__in=_open_tickets().filter(Q(response_warn_at__lt=now) | Q(response_due_at__lt=now)).values("parcel_id")
+    )
+
+
+def _open_complaints():
+    return Complaint.objects.filter(kind=AlertKind.FALSE_SIGNOFF, resolved_at__isnull=True)
 
 
 def _complaint_due():
     """Overdue at once: from the oldest unresolved false sign-off complaint."""
     return Subquery(
-        Complaint.objects.filter(parcel=OuterRef("pk"), kind=AlertKind.FALSE_SIGNOFF, resolved_at__isnull=True)
-        .values("parcel")
-        .annotate(first=Min("opened_at"))
-        .values("first")[:1]
+        _open_complaints().filter(parcel=OuterRef("pk")).values("parcel").annotate(m=Min("opened_at")).values("m")
     )
+
+
+def _complaint_past(now: datetime.datetime) -> Q:
+    return Q(pk__in=_open_complaints().filter(opened_at__lt=now).values("parcel_id"))
 
 
 RULES: tuple[Rule, ...] = (
@@ -132,6 +157,7 @@ RULES: tuple[Rule, ...] = (
         kind=AlertKind.TICKET_RESPONSE_OVERDUE,
         warn=_ticket_warn,
         due=_ticket_due,
+        past=_ticket_past,
         include_finished=True,
     ),
     # Lazada: ready to ship by the end of the 2nd calendar day (Mall: 1st working day) after the order day.
@@ -144,7 +170,7 @@ RULES: tuple[Rule, ...] = (
         stop=Q(sorting_centre_at__isnull=False),
     ),
     # A buyer's false sign-off complaint: overdue at once, open until a manager resolves it.
-    Rule(kind=AlertKind.FALSE_SIGNOFF, due=_complaint_due, include_finished=True),
+    Rule(kind=AlertKind.FALSE_SIGNOFF, due=_complaint_due, past=_complaint_past, include_finished=True),
 )
 
 RULES_BY_KIND = {rule.kind: rule for rule in RULES}
