@@ -39,13 +39,18 @@ def tracking_no(parcel: int) -> str:
     return f"YT9{parcel:09d}"
 
 
-def generate_csv(path: Path, *, events: int, parcels: int) -> None:
-    """Events in feed order: every parcel's k-th event, then every parcel's (k+1)-th, and so on."""
+def generate_csv(path: Path, *, events: int, parcels: int, order: str = "parcel") -> None:
+    """`order="parcel"`: each parcel's events together (a carrier's tracking-history export);
+    `order="feed"`: every parcel's k-th event, then every parcel's (k+1)-th (a push feed)."""
+    per_parcel = -(-events // parcels)
     with open(path, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["carrier_code", "tracking_no", "code", "occurred_at", "location", "description", "outlet_code"])
         for i in range(events):
-            parcel, step = i % parcels, i // parcels
+            if order == "feed":
+                parcel, step = i % parcels, i // parcels
+            else:
+                parcel, step = i // per_parcel, i % per_parcel
             code = CODES[step % len(CODES)]
             moment = BASE + datetime.timedelta(minutes=parcel % 720, hours=6 * step, seconds=step)
             writer.writerow(
@@ -218,6 +223,10 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--parcels", type=int, default=200_000)
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument(
+        "--order", choices=["parcel", "feed"], default="parcel",
+        help="parcel: each parcel's events together (history export, default); feed: interleaved (push feed)",
+    )
     parser.add_argument("--_phase", help=argparse.SUPPRESS)
     parser.add_argument("--_url", help=argparse.SUPPRESS)
     parser.add_argument("--_arg", help=argparse.SUPPRESS)
@@ -232,10 +241,10 @@ def main() -> None:
         workdir = Path(tmp)
         csv_path = workdir / "events.csv"
         started = time.perf_counter()
-        generate_csv(csv_path, events=args.events, parcels=args.parcels)
+        generate_csv(csv_path, events=args.events, parcels=args.parcels, order=args.order)
         size_mb = csv_path.stat().st_size / 1e6
         print(
-            f"generated {args.events:,} events over {args.parcels:,} parcels: {csv_path.name}, {size_mb:.0f} MB, "
+            f"generated {args.events:,} events over {args.parcels:,} parcels ({args.order} order): {csv_path.name}, {size_mb:.0f} MB, "
             f"{time.perf_counter() - started:.1f} s"
         )
         kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]

@@ -158,7 +158,10 @@ FINISHED_STATUSES = (ParcelStatus.CANCELLED, ParcelStatus.DELIVERED, ParcelStatu
 class Parcel(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="parcels", verbose_name=_("order"))
     # Copied from the order so that every scan and dashboard filter is a query on this table alone.
-    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="parcels", verbose_name=_("shop"))
+    # No single-column index: (shop, paid_at) below serves every lookup by shop.
+    shop = models.ForeignKey(
+        Shop, on_delete=models.PROTECT, related_name="parcels", verbose_name=_("shop"), db_index=False
+    )
     platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
     carrier = models.ForeignKey(
         Carrier, on_delete=models.PROTECT, null=True, blank=True, related_name="parcels", verbose_name=_("carrier")
@@ -170,6 +173,7 @@ class Parcel(models.Model):
         blank=True,
         related_name="parcels",
         verbose_name=_("courier outlet"),
+        db_index=False,  # (outlet, paid_at) below serves every lookup by outlet
     )
     # NULL, not "", is the untracked parcel: the per-carrier unique constraint must not see it.
     tracking_no = models.CharField(_("tracking number"), max_length=64, null=True, blank=True)  # noqa: DJ001
@@ -194,6 +198,7 @@ class Parcel(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("cancelled by"),
+        db_index=False,  # never searched by; one index fewer to maintain on every parcel update
     )
     cancel_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
 
@@ -269,7 +274,10 @@ VALID_NODE_CODES = tuple(c for c in EventCode.values if c != EventCode.INFO)
 
 
 class TrackingEvent(models.Model):
-    parcel = models.ForeignKey(Parcel, on_delete=models.CASCADE, related_name="events", verbose_name=_("parcel"))
+    # No single-column index: (parcel, -occurred_at) and the unique (parcel, code, …) lead with it.
+    parcel = models.ForeignKey(
+        Parcel, on_delete=models.CASCADE, related_name="events", verbose_name=_("parcel"), db_index=False
+    )
     code = models.CharField(_("code"), max_length=32, choices=EventCode.choices)
     occurred_at = models.DateTimeField(_("occurred at"))
     location = models.CharField(_("location"), max_length=200, blank=True, default="")

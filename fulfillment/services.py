@@ -107,6 +107,15 @@ def refresh_milestones_sql(*, event_filter: str, returning: bool = False) -> str
         f"{column} = {least}(COALESCE(p.{column}, agg.{column}), COALESCE(agg.{column}, p.{column}))"
         for column in FIRST_MILESTONES
     )
+    if vendor == "postgresql":
+        first_outlet = (
+            "(ARRAY_AGG(e.outlet_id ORDER BY e.occurred_at, e.outlet_id) FILTER (WHERE e.outlet_id IS NOT NULL))[1]"
+        )
+    else:  # SQLite has no ARRAY_AGG: the parcel's earliest outlet by a correlated subquery
+        first_outlet = (
+            "(SELECT o.outlet_id FROM fulfillment_trackingevent o WHERE o.parcel_id = e.parcel_id "
+            "AND o.outlet_id IS NOT NULL ORDER BY o.occurred_at, o.outlet_id LIMIT 1)"
+        )
     current_rank = _case("p.status", {str(s): r for s, r in STATUS_RANK.items()}, default="0")
     return f"""
         UPDATE fulfillment_parcel AS p SET
@@ -129,9 +138,7 @@ def refresh_milestones_sql(*, event_filter: str, returning: bool = False) -> str
                 MAX(CASE WHEN e.code IN ({valid_nodes}) THEN e.occurred_at END) AS last_node,
                 MAX({_case("e.code", event_rank)}) AS top_rank,
                 MIN(CASE WHEN e.outlet_id IS NOT NULL THEN e.occurred_at END) AS first_outlet_at,
-                (SELECT o.outlet_id FROM fulfillment_trackingevent o
-                  WHERE o.parcel_id = e.parcel_id AND o.outlet_id IS NOT NULL
-                  ORDER BY o.occurred_at, o.outlet_id LIMIT 1) AS first_outlet_id
+                {first_outlet} AS first_outlet_id
             FROM fulfillment_trackingevent e
             WHERE {event_filter}
             GROUP BY e.parcel_id
