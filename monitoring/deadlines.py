@@ -58,6 +58,21 @@ def policy_q(policy: SlaPolicy) -> Q:
     return q
 
 
+def policy_for(
+    *, platform: str, seller_tier: str, paid_at: datetime.datetime, policies: Sequence[SlaPolicy]
+) -> SlaPolicy | None:
+    """The policy governing one parcel, chosen as `policy_q` / `policy_assignments` choose in SQL."""
+    for policy in policies:
+        if policy.platform != platform or (policy.seller_tier and policy.seller_tier != seller_tier):
+            continue
+        if policy.campaign_starts_at is not None and not (
+            policy.campaign_starts_at <= paid_at <= policy.campaign_ends_at
+        ):
+            continue
+        return policy
+    return None
+
+
 def policy_assignments(policies: Sequence[SlaPolicy]) -> list[tuple[SlaPolicy, Q]]:
     """Each policy with the Q of the parcels it governs: its own Q minus every more specific policy's."""
     assigned, earlier = [], Q(pk__in=[])
