@@ -3,6 +3,8 @@ cancel, confirm pickup). Every write goes through pickups.services; status is ne
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import widgets as admin_widgets
@@ -30,7 +32,6 @@ from .models import (
     HandoverSheet,
     PickupCoverage,
     SheetStatus,
-    Transition,
 )
 from .selectors import (
     bag_parcels,
@@ -38,9 +39,6 @@ from .selectors import (
     handover_sheet_contents,
     shop_free_pickup_eligibility,
 )
-
-STATUS_LABELS = {**dict(BagStatus.choices), **dict(SheetStatus.choices)}
-STATUS_LABELS[services.TRANSITION_REPORTED_LOST] = _("Reported lost")
 
 
 def _messages_of(error: ValidationError) -> str:
@@ -57,39 +55,6 @@ def _report_action(model_admin, request, refused: list[str], done_message: str) 
             % {"count": len(refused), "why": " ".join(refused)},
             messages.WARNING,
         )
-
-
-class TransitionInline(admin.TabularInline):
-    """The history of a bag or sheet: who moved it from which status to which, when and why."""
-
-    model = Transition
-    extra = 0
-    can_delete = False
-    fields = ("at", "from_label", "to_label", "by", "reason")
-    readonly_fields = fields
-    verbose_name = _("history entry")
-    verbose_name_plural = _("history")
-    ordering = ("at", "pk")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return True  # whoever sees the bag or sheet sees its history
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("by")
-
-    @admin.display(description=_("from"))
-    def from_label(self, obj):
-        return STATUS_LABELS.get(obj.from_status, obj.from_status) if obj.from_status else "—"
-
-    @admin.display(description=_("to"))
-    def to_label(self, obj):
-        return STATUS_LABELS.get(obj.to_status, obj.to_status)
 
 
 # --------------------------------------------------------------------------- bags
@@ -133,7 +98,6 @@ class ConsolidationBagAdmin(admin.ModelAdmin):
     search_fields = ("=number", "=items__parcel__tracking_no")
     search_help_text = _("A bag number, or the tracking number of a parcel in the bag.")
     actions = ("seal_bags", "report_lost")
-    inlines = (TransitionInline,)
     change_form_template = "admin/pickups/consolidationbag/change_form.html"
     readonly_fields = (
         "number",
@@ -183,9 +147,6 @@ class ConsolidationBagAdmin(admin.ModelAdmin):
         if obj.status != BagStatus.OPEN:
             fields += ["gross_weight_kg", "length_cm", "width_cm", "height_cm"]
         return fields
-
-    def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else ()
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and (obj.status != BagStatus.OPEN or obj.items.exists()):
@@ -252,6 +213,9 @@ class ConsolidationBagAdmin(admin.ModelAdmin):
                     "can_export": bag.reported_lost_at is not None
                     and self.has_export_claim_evidence_permission(request),
                     "parcels": bag_parcels(bag=bag)[:500],
+                    "title": _("Consolidation bag"),
+                    "history": bag.transitions.select_related("by"),
+                    "show_save_and_add_another": False,
                 }
             )
         return super().change_view(request, object_id, form_url, extra_context)
@@ -377,7 +341,7 @@ class ConsolidationBagAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "title": _("Label of bag %(bag)s") % {"bag": bag.number},
             "bag": bag,
-            "barcode": code128_svg(bag.number, module_width=0.38, module_height=22),
+            "barcode": code128_svg(bag.number),
             "parcel_count": bag.items.count(),
         }
         return TemplateResponse(request, "admin/pickups/consolidationbag/label.html", context)
@@ -456,6 +420,13 @@ class HandoverSheetCreateForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["bags"].queryset = bags_available_for_sheet()
+        if not self.fields["bags"].queryset.exists():
+            self.fields["bags"].help_text = _("No sealed bag is waiting for a sheet: seal a bag first.")
+        if not self.is_bound:
+            # The next full hour, for two hours: what a clerk books most of the time.
+            start = timezone.localtime().replace(minute=0, second=0, microsecond=0) + datetime.timedelta(hours=1)
+            self.initial.setdefault("window_start", start)
+            self.initial.setdefault("window_end", start + datetime.timedelta(hours=2))
         for name in ("pickup_address", "pickup_province", "pickup_city"):
             self.fields[name].required = False
         self.fields["pickup_address"].widget = forms.Textarea(attrs={"rows": 2})
@@ -540,7 +511,6 @@ class HandoverSheetAdmin(admin.ModelAdmin):
     search_fields = ("=number", "=items__bag__number")
     search_help_text = _("A sheet number, or the number of a bag on it.")
     actions = ("book_sheets", "confirm_pickup", "cancel_sheets")
-    inlines = (TransitionInline,)
     change_form_template = "admin/pickups/handoversheet/change_form.html"
     readonly_fields = (
         "number",
@@ -611,9 +581,6 @@ class HandoverSheetAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj is not None else ("status",)
 
-    def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else ()
-
     def has_delete_permission(self, request, obj=None):
         return False  # a sheet is a record of a handover: cancel it, never delete it
 
@@ -644,6 +611,15 @@ class HandoverSheetAdmin(admin.ModelAdmin):
         if change:
             super().save_related(request, form, formsets, change)
 
+    def add_view(self, request, form_url="", extra_context=None):
+        extra_context = {
+            "title": _("New handover sheet"),
+            "show_save_and_add_another": False,
+            "show_save_and_continue": False,
+            **(extra_context or {}),
+        }
+        return super().add_view(request, form_url, extra_context)
+
     def response_add(self, request, obj, post_url_continue=None):
         return HttpResponseRedirect(reverse("admin:pickups_handoversheet_change", args=[obj.pk]))
 
@@ -667,6 +643,8 @@ class HandoverSheetAdmin(admin.ModelAdmin):
                     "sheet": sheet,
                     "contents": handover_sheet_contents(sheet=sheet),
                     "eligibility": shop_free_pickup_eligibility(shop=sheet.shop),
+                    "title": _("Handover sheet"),
+                    "history": sheet.transitions.select_related("by"),
                     "can_book": sheet.status == SheetStatus.DRAFT and self.has_change_permission(request, sheet),
                     "can_cancel": open_sheet and self.has_cancel_permission(request),
                     "can_confirm": sheet.status == SheetStatus.BOOKED and self.has_confirm_pickup_permission(request),
@@ -786,7 +764,7 @@ class HandoverSheetAdmin(admin.ModelAdmin):
             "title": _("Handover sheet %(sheet)s") % {"sheet": sheet.number},
             "sheet": sheet,
             "contents": handover_sheet_contents(sheet=sheet),
-            "barcode": code128_svg(sheet.number, module_width=0.3, module_height=14),
+            "barcode": code128_svg(sheet.number),
             "printed_at": timezone.localtime(),
         }
         return TemplateResponse(request, "admin/pickups/handoversheet/print.html", context)

@@ -106,21 +106,20 @@ class ConsolidationBag(models.Model):
                 % {"weight": self.gross_weight_kg, "max": BAG_MAX_WEIGHT_KG}
             )
         sides = [self.length_cm, self.width_cm, self.height_cm]
-        if any(side is None for side in sides):
+        measured = [side for side in sides if side is not None]
+        if len(measured) < len(sides):
             problems.append(_("Enter the bag's length, width and height."))
-        else:
-            longest = max(sides)
-            if longest >= BAG_MAX_LONGEST_SIDE_CM:
-                problems.append(
-                    _("The longest side is %(side)s cm; it must be under %(max)s cm.")
-                    % {"side": longest, "max": BAG_MAX_LONGEST_SIDE_CM}
-                )
-            total = sum(sides)
-            if total > BAG_MAX_SIDES_SUM_CM:
-                problems.append(
-                    _("Length + width + height is %(total)s cm; at most %(max)s cm is allowed.")
-                    % {"total": total, "max": BAG_MAX_SIDES_SUM_CM}
-                )
+        if measured and max(measured) >= BAG_MAX_LONGEST_SIDE_CM:
+            problems.append(
+                _("The longest side is %(side)s cm; it must be under %(max)s cm.")
+                % {"side": max(measured), "max": BAG_MAX_LONGEST_SIDE_CM}
+            )
+        total = sum(measured)
+        if total > BAG_MAX_SIDES_SUM_CM:
+            problems.append(
+                _("Length + width + height is %(total)s cm; at most %(max)s cm is allowed.")
+                % {"total": total, "max": BAG_MAX_SIDES_SUM_CM}
+            )
         return problems
 
 
@@ -311,6 +310,23 @@ class Transition(models.Model):
 
     def __str__(self):
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+    @staticmethod
+    def status_label(status: str) -> str:
+        if not status:
+            return "—"
+        if status == "reported_lost":
+            return _("Reported lost")
+        labels = dict(BagStatus.choices) if status not in SheetStatus.values else dict(SheetStatus.choices)
+        return labels.get(status, status)
+
+    @property
+    def from_label(self) -> str:
+        return self.status_label(self.from_status)
+
+    @property
+    def to_label(self) -> str:
+        return self.status_label(self.to_status)
 
 
 class PickupCoverage(models.Model):
