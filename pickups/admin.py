@@ -186,7 +186,16 @@ class ConsolidationBagAdmin(admin.ModelAdmin):
                     messages.ERROR,
                 )
             else:
-                self.message_user(request, _("Bag %(bag)s is sealed.") % {"bag": obj.number}, messages.SUCCESS)
+                self.message_user(
+                    request,
+                    format_html(
+                        '{} <a href="{}" target="_blank" rel="noopener">{}</a>',
+                        _("Bag %(bag)s is sealed.") % {"bag": obj.number},
+                        reverse("admin:pickups_consolidationbag_label", args=[obj.pk]),
+                        _("Print its label"),
+                    ),
+                    messages.SUCCESS,
+                )
             return HttpResponseRedirect(request.path)
         if "_reopen" in request.POST:
             try:
@@ -216,6 +225,9 @@ class ConsolidationBagAdmin(admin.ModelAdmin):
                     "title": _("Consolidation bag"),
                     "history": bag.transitions.select_related("by"),
                     "show_save_and_add_another": False,
+                    # Only an open bag has something to edit (its weight and size).
+                    "show_save": bag.status == BagStatus.OPEN,
+                    "show_save_and_continue": bag.status == BagStatus.OPEN,
                 }
             )
         return super().change_view(request, object_id, form_url, extra_context)
