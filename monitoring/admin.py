@@ -1,0 +1,269 @@
+"""Admin for the monitoring data: thresholds (managers edit them), route standards, alerts, tickets, complaints.
+
+Alerts, tickets and complaints are written by the scan and the imports; here a manager reads them,
+resolves a false sign-off with a note and answers a stagnation ticket, both through the services.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from fulfillment.admin import BigTableAdmin, ExactOrPrefixSearchMixin
+from monitoring.models import Alert, AlertKind, Complaint, RouteStandard, SlaPolicy, StagnationTicket
+from monitoring.services import alert_resolve, ticket_answer
+
+
+class OpenResolvedFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+    field = "resolved_at"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("Open")), ("resolved", _("Resolved"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(**{f"{self.field}__isnull": True})
+        if self.value() == "resolved":
+            return queryset.filter(**{f"{self.field}__isnull": False})
+        return queryset
+
+
+class AnsweredFilter(OpenResolvedFilter):
+    title = _("answer")
+    parameter_name = "answer"
+    field = "answered_at"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("Waiting for an answer")), ("resolved", _("Answered"))]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "platform", "seller_tier", "campaign_starts_at", "campaign_ends_at", "is_active")
+    list_filter = ("platform", "seller_tier", "is_active")
+    search_fields = ("code", "name")
+    readonly_fields = ("code",)
+    fieldsets = [
+        (None, {"fields": ("code", "name", "platform", "seller_tier", "is_active")}),
+        (_("Campaign window"), {"fields": ("campaign_starts_at", "campaign_ends_at")}),
+        (_("Tmall / Taobao"), {"fields": ("ship_due_hours", "ship_requires_pickup")}),
+        (_("Lazada"), {"fields": ("ship_due_days", "sorting_due_days", "count_working_days")}),
+        (
+            _("Pickup and first update"),
+            {
+                "fields": (
+                    "pickup_warn_hours",
+                    "pickup_due_hours",
+                    "pickup_compensation_rate",
+                    "update_warn_hours",
+                    "update_due_hours",
+                    "update_compensation_rate",
+                )
+            },
+        ),
+        (_("Delivery and route"), {"fields": ("delivery_cutoff_hour", "route_grace_days")}),
+        (
+            _("Stagnation and tickets"),
+            {
+                "fields": (
+                    "stagnation_hours",
+                    "stagnation_remote_hours",
+                    "stagnation_warn_before_hours",
+                    "ticket_warn_hours",
+                    "ticket_response_hours",
+                )
+            },
+        ),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if form.changed_data:
+            from monitoring.tasks import recompute_deadlines as recompute_task
+
+            transaction.on_commit(lambda: recompute_task.delay(unfinished_only=True))
+            self.message_user(
+                request,
+                _("The deadlines of the parcels still on their way are being recomputed with the new thresholds."),
+                messages.INFO,
+            )
+
+
+@admin.register(RouteStandard)
+class RouteStandardAdmin(admin.ModelAdmin):
+    list_display = ("origin_province", "dest_province", "days")
+    list_filter = ("origin_province",)
+    search_fields = ("^origin_province", "^dest_province")
+
+
+class ResolveForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text=_("How the complaint was settled; kept with the alert."),
+    )
+
+
+@admin.register(Alert)
+class AlertAdmin(BigTableAdmin):
+    list_display = (
+        "parcel",
+        "kind",
+        "level",
+        "due_at",
+        "raised_at",
+        "escalated_at",
+        "resolved_at",
+        "compensation_estimate",
+    )
+    list_filter = (OpenResolvedFilter, "kind", "level")
+    list_select_related = ("parcel", "resolved_by")
+    exact_search_fields = ("parcel__tracking_no",)
+    prefix_search_fields = ("parcel__tracking_no",)
+    search_help_text = _("Tracking number, exact or its beginning.")
+    readonly_fields = (
+        "parcel",
+        "kind",
+        "level",
+        "due_at",
+        "raised_at",
+        "escalated_at",
+        "resolved_at",
+        "resolved_by",
+        "resolution_note",
+        "compensation_estimate",
+    )
+    actions = ["resolve_false_signoffs"]
+    ordering = ("-raised_at",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # resolved alerts are the history: kept, never deleted
+
+    def has_resolve_permission(self, request):
+        return request.user.has_perm("monitoring.resolve_alert")
+
+    @admin.action(permissions=["resolve"], description=_("Resolve false sign-off alerts with a note"))
+    def resolve_false_signoffs(self, request, queryset):
+        form = ResolveForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            resolved, refused = 0, []
+            for alert in queryset.select_related("parcel"):
+                try:
+                    alert_resolve(alert=alert, by=request.user, note=form.cleaned_data["note"])
+                    resolved += 1
+                except (ValidationError, PermissionDenied) as error:
+                    refused.append(f"{alert.parcel}: {_message(error)}")
+            self.message_user(
+                request,
+                ngettext("%(count)d alert resolved.", "%(count)d alerts resolved.", resolved) % {"count": resolved},
+                messages.SUCCESS if resolved else messages.WARNING,
+            )
+            if refused:
+                self.message_user(
+                    request,
+                    _("%(count)d skipped: %(reasons)s") % {"count": len(refused), "reasons": "; ".join(refused[:10])},
+                    messages.WARNING,
+                )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/monitoring/alert/resolve.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Resolve false sign-off alerts"),
+                "opts": self.model._meta,
+                "alerts": queryset.select_related("parcel")[:100],
+                "false_signoffs": queryset.filter(kind=AlertKind.FALSE_SIGNOFF, resolved_at__isnull=True).count(),
+                "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
+                "select_across": request.POST.get("select_across", "0"),
+                "form": form,
+            },
+        )
+
+
+def _message(error) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error)
+
+
+class TicketAnswerForm(forms.ModelForm):
+    class Meta:
+        model = StagnationTicket
+        fields = ("response",)
+        widgets = {"response": forms.Textarea(attrs={"rows": 5, "cols": 70})}
+
+    def clean_response(self):
+        response = (self.cleaned_data.get("response") or "").strip()
+        if not response:
+            raise ValidationError(_("Write the answer to send to the platform."))
+        return response
+
+
+@admin.register(StagnationTicket)
+class StagnationTicketAdmin(ExactOrPrefixSearchMixin, admin.ModelAdmin):
+    """The change page is the answer form while the ticket waits for an answer."""
+
+    list_display = ("parcel", "opened_at", "response_warn_at", "response_due_at", "answered_at", "answered_by")
+    list_filter = (AnsweredFilter,)
+    list_select_related = ("parcel", "answered_by")
+    exact_search_fields = ("parcel__tracking_no",)
+    prefix_search_fields = ("parcel__tracking_no",)
+    search_help_text = _("Tracking number, exact or its beginning.")
+    form = TicketAnswerForm
+    ordering = ("answered_at", "response_due_at")
+    base_readonly = ("parcel", "opened_at", "response_warn_at", "response_due_at", "answered_at", "answered_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def can_answer(self, request, obj) -> bool:
+        return (
+            obj is not None and obj.answered_at is None and request.user.has_perm("monitoring.answer_stagnationticket")
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if self.can_answer(request, obj):
+            return self.base_readonly
+        return (*self.base_readonly, "response")
+
+    def save_model(self, request, obj, form, change):
+        if not self.can_answer(request, obj) or "response" not in form.changed_data:
+            return
+        try:
+            answered = ticket_answer(ticket=obj, by=request.user, response=form.cleaned_data["response"])
+        except ValidationError as error:
+            self.message_user(request, _message(error), messages.ERROR)
+            return
+        obj.answered_at, obj.answered_by = answered.answered_at, answered.answered_by
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(ExactOrPrefixSearchMixin, admin.ModelAdmin):
+    list_display = ("parcel", "kind", "opened_at", "resolved_at", "resolved_by")
+    list_filter = (OpenResolvedFilter, "kind")
+    list_select_related = ("parcel", "resolved_by")
+    exact_search_fields = ("parcel__tracking_no",)
+    prefix_search_fields = ("parcel__tracking_no",)
+    readonly_fields = ("parcel", "kind", "opened_at", "resolved_at", "resolved_by", "note")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
