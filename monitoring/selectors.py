@@ -139,14 +139,21 @@ def stalled_parcels(*, data, now: datetime.datetime | None = None) -> tuple[Stal
     return filterset, queryset.order_by(*stalled_ordering(data.get("sort")))
 
 
-def stalled_ordering(sort: str | None) -> list[str]:
+def stalled_ordering(sort: str | None) -> list:
+    """Order by a whitelisted column, then by id so that pages never overlap.
+
+    Parcels without a valid node yet sort after the others when ascending and before them when
+    descending, on every database: the order PostgreSQL's index on last_event_at gives for free.
+    """
     sort = sort or "due"
     descending = sort.startswith("-")
     field = STALLED_SORTS.get(sort.lstrip("-"), "due_at")
-    if field == "parcel__last_event_at" and descending:
-        # The index walked backwards puts the parcels without a valid node first, tens of thousands of
-        # them at scale: a tie-breaker would make PostgreSQL sort that whole group for one page.
-        return [f"-{field}"]
+    if field == "parcel__last_event_at":
+        if descending:
+            # Walked backwards the index puts the parcels without a valid node first, tens of thousands
+            # of them at scale: a tie-breaker would make PostgreSQL sort that whole group for one page.
+            return [F(field).desc(nulls_first=True)]
+        return [F(field).asc(nulls_last=True), "id"]
     return [f"-{field}" if descending else field, "-id" if descending else "id"]
 
 
@@ -341,6 +348,7 @@ class Scorecards:
     date_from: datetime.date
     date_to: datetime.date
     outlets: list[RateRow]
+    outlet_count: int  # all outlets with parcels in the period, shown or not
     shop_total: RateRow
     targets: dict[str, Decimal]
 
@@ -349,11 +357,14 @@ class Scorecards:
         return {name: percent(rate) for name, rate in self.targets.items()}
 
 
-def outlet_scorecards(*, shop: Shop, date_from: datetime.date, date_to: datetime.date) -> Scorecards:
+def outlet_scorecards(
+    *, shop: Shop, date_from: datetime.date, date_to: datetime.date, limit: int | None = None
+) -> Scorecards:
     """The two rates per courier outlet (the parcel's outlet) of the shop's parcels, and the shop's own.
 
     The pickup rate counts the outlet's parcels paid in the period; the update rate its parcels picked
     up in the period. Parcels without an outlet yet (not picked up) count only for the shop as a whole.
+    `limit` keeps the worst outlets only (a national carrier network has thousands).
     """
     tz = shop_timezone(shop)
     start, end = _period_bounds(date_from, date_to, tz)
@@ -377,22 +388,25 @@ def outlet_scorecards(*, shop: Shop, date_from: datetime.date, date_to: datetime
     shop_total = RateRow("shop")
     for row in rows.values():
         shop_total.add(row)
-    outlets = CarrierOutlet.objects.select_related("carrier").in_bulk([pk for pk in rows if pk is not None])
-    scored = []
-    for pk, row in rows.items():
-        if pk is None:
-            continue
-        row.outlet = outlets[pk]
-        row.label = str(outlets[pk])
-        row.star_rating = outlets[pk].star_rating
-        scored.append(row)
-    # Worst pickup rate first: the outlets a manager should call.
-    scored.sort(key=lambda r: (r.pickup_rate if r.pickup_rate is not None else Decimal(2), r.label))
+    # Worst pickup rate first: the outlets a manager should call. Only the shown outlets are fetched.
+    scored = sorted(
+        (row for pk, row in rows.items() if pk is not None),
+        key=lambda r: (r.pickup_rate if r.pickup_rate is not None else Decimal(2), r.label),
+    )
+    outlet_count = len(scored)
+    if limit is not None:
+        scored = scored[:limit]
+    outlets = CarrierOutlet.objects.select_related("carrier").in_bulk([row.label for row in scored])
+    for row in scored:
+        row.outlet = outlets[row.label]
+        row.star_rating = row.outlet.star_rating
+        row.label = str(row.outlet)
     return Scorecards(
         shop=shop,
         date_from=date_from,
         date_to=date_to,
         outlets=scored,
+        outlet_count=outlet_count,
         shop_total=shop_total,
         targets=PLATFORM_TARGETS.get(shop.platform, {}),
     )

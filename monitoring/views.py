@@ -25,6 +25,7 @@ from monitoring.filters import STALLED_SORTS, IndicatorPeriodForm
 
 PAGE_SIZE = 50
 DEFAULT_PERIOD_DAYS = 14
+OUTLET_ROWS = 50
 
 
 def dashboard_view(view):
@@ -60,9 +61,19 @@ NAV = [
 CHART_WIDTH, CHART_HEIGHT, CHART_LEFT, CHART_BOTTOM, CHART_TOP = 720, 220, 44, 28, 12
 
 
+def nice_ceiling(value: float) -> int:
+    """The smallest 2, 4, 6, 8 or 10 × 10^n at least `value`: the half-way tick is then a whole number."""
+    magnitude = 1
+    while True:
+        for step in (2, 4, 6, 8, 10):
+            if step * magnitude >= value:
+                return step * magnitude
+        magnitude *= 10
+
+
 def bar_chart(points: list[dict], series: list[tuple[str, object, str]]) -> dict:
     """Grouped bars: `points` are {"label", <key>: number}; `series` are (key, legend, css class)."""
-    top = max([p[key] for p in points for key, _l, _c in series] + [1])
+    top = nice_ceiling(max([p[key] for p in points for key, _l, _c in series] + [1]))
     plot_h = CHART_HEIGHT - CHART_BOTTOM - CHART_TOP
     slot = (CHART_WIDTH - CHART_LEFT) / max(len(points), 1)
     bar_w = slot * 0.8 / len(series)
@@ -77,7 +88,7 @@ def bar_chart(points: list[dict], series: list[tuple[str, object, str]]) -> dict
                  "h": round(h, 1), "value": point[key], "legend": legend, "css": css}
             )
         groups.append({"label": point["label"], "label_x": round(x0 + slot * 0.4, 1), "bars": bars})
-    ticks = [{"value": round(top * f), "y": round(CHART_TOP + plot_h * (1 - f), 1)} for f in (0, 0.5, 1)]
+    ticks = [{"value": int(top * f), "y": round(CHART_TOP + plot_h * (1 - f), 1)} for f in (0, 0.5, 1)]
     return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "left": CHART_LEFT, "groups": groups, "ticks": ticks,
             "base_y": CHART_TOP + plot_h, "label_y": CHART_HEIGHT - 8, "series": series}
 
@@ -85,7 +96,7 @@ def bar_chart(points: list[dict], series: list[tuple[str, object, str]]) -> dict
 def rate_chart(rows: list, targets: dict) -> dict:
     """Daily rates as two polylines (0–100 %) with the platform's targets as dashed lines."""
     plot_h = CHART_HEIGHT - CHART_BOTTOM - CHART_TOP
-    step = (CHART_WIDTH - CHART_LEFT - 10) / max(len(rows) - 1, 1)
+    step = (CHART_WIDTH - CHART_LEFT - 30) / max(len(rows) - 1, 1)
 
     def y(rate):
         return round(CHART_TOP + plot_h * (1 - float(rate)), 1)
@@ -104,7 +115,7 @@ def rate_chart(rows: list, targets: dict) -> dict:
               if len(rows) <= 16 or i % max(len(rows) // 10, 1) == 0]
     ticks = [{"value": f"{int(f * 100)}%", "y": y(Decimal(str(f)))} for f in (0, 0.5, 1)]
     return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "left": CHART_LEFT, "lines": lines, "labels": labels,
-            "ticks": ticks, "label_y": CHART_HEIGHT - 8, "right": CHART_WIDTH - 10}
+            "ticks": ticks, "label_y": CHART_HEIGHT - 8, "right": CHART_WIDTH - 30}
 
 
 # --- Pages -----------------------------------------------------------------------------------------------
@@ -134,8 +145,9 @@ def stalled(request):
     page = selectors.page_without_count(queryset, number=number, size=PAGE_SIZE)
     now = timezone.now()
     for alert in page.rows:
-        last = alert.parcel.last_event_at or alert.parcel.paid_at
-        alert.hours_since_last_node = int((now - last).total_seconds() // 3600)
+        last = alert.parcel.last_event_at
+        alert.hours_since_last_node = None if last is None else int((now - last).total_seconds() // 3600)
+        alert.hours_since_payment = int((now - alert.parcel.paid_at).total_seconds() // 3600)
     sort = request.GET.get("sort", "due")
     params = request.GET.copy()
     params.pop("page", None)
@@ -229,12 +241,17 @@ def outlets(request):
     form, shop, date_from, date_to = _period(request)
     context = {"form": form, "shop": shop}
     if shop is not None and not form.errors:
-        data = selectors.outlet_scorecards(shop=shop, date_from=date_from, date_to=date_to)
+        show_all = request.GET.get("all") == "1"
+        data = selectors.outlet_scorecards(
+            shop=shop, date_from=date_from, date_to=date_to, limit=None if show_all else OUTLET_ROWS
+        )
         for row in data.outlets:
             row.pickup_delta = _delta(row.pickup_rate, data.shop_total.pickup_rate)
             row.update_delta = _delta(row.update_rate, data.shop_total.update_rate)
             row.stars = "★" * (row.star_rating or 0) + "☆" * (5 - (row.star_rating or 0))
-        context.update(scorecards=data)
+        params = request.GET.copy()
+        params["all"] = "1"
+        context.update(scorecards=data, show_all_query=params.urlencode())
     return render(request, "monitoring/outlets.html", _("Courier outlet scorecards"), **context)
 
 

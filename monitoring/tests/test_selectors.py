@@ -196,10 +196,12 @@ def test_stalled_filters_by_due_window():
 def test_stalled_sorts_by_last_node_both_ways_and_ignores_unknown_sorts():
     old = AlertFactory(parcel=parcel(paid_at=NOW, last_event_at=NOW - datetime.timedelta(hours=90)), raised_at=NOW)
     new = AlertFactory(parcel=parcel(paid_at=NOW, last_event_at=NOW - datetime.timedelta(hours=2)), raised_at=NOW)
+    no_node = AlertFactory(parcel=parcel(paid_at=NOW - datetime.timedelta(hours=100)), raised_at=NOW)
 
-    assert list(selectors.stalled_parcels(data=q("sort=last_node"), now=NOW)[1]) == [old, new]
-    assert list(selectors.stalled_parcels(data=q("sort=-last_node"), now=NOW)[1]) == [new, old]
-    assert len(selectors.stalled_parcels(data=q("sort=;drop"), now=NOW)[1]) == 2
+    # Same order on SQLite and PostgreSQL: parcels without a valid node last, or first when reversed.
+    assert list(selectors.stalled_parcels(data=q("sort=last_node"), now=NOW)[1]) == [old, new, no_node]
+    assert list(selectors.stalled_parcels(data=q("sort=-last_node"), now=NOW)[1]) == [no_node, new, old]
+    assert len(selectors.stalled_parcels(data=q("sort=;drop"), now=NOW)[1]) == 3
 
 
 def test_invalid_filter_value_is_reported_on_the_form():
@@ -334,3 +336,13 @@ def test_outlet_scorecards_rates_stars_and_shop_comparison(hand_made):
     assert cards.shop_total.update_rate == Decimal("0.5")
     # Worst pickup rate first.
     assert [row.outlet.code for row in cards.outlets] == ["HZ2", "HZ1"]
+
+
+def test_outlet_scorecards_limit_keeps_the_worst_outlets(hand_made):
+    cards = selectors.outlet_scorecards(
+        shop=hand_made["shop"], date_from=datetime.date(2026, 6, 1), date_to=datetime.date(2026, 6, 3), limit=1
+    )
+
+    assert [row.outlet.code for row in cards.outlets] == ["HZ2"]
+    assert cards.outlet_count == 2
+    assert cards.shop_total.paid == 5
