@@ -365,6 +365,9 @@ class Importer:
     command: str = ""
     required_columns: tuple[str, ...] = ()
     batch_size: int = 5000
+    # Validate the next batch in a background thread while this one is written (only for
+    # importers whose clean_row touches no database).
+    read_ahead: bool = False
 
     def __init__(self, *, by=None, **options):
         self.by = by
@@ -433,6 +436,50 @@ class ImportReport:
             "unchanged": self.unchanged,
             "rejected": self.rejected,
         }
+
+
+def _read_ahead(batches: Iterator, depth: int = 1) -> Iterator:
+    """Iterate `batches` in a background thread, `depth` batches ahead of the consumer.
+
+    Reading, decoding and validating the next batch (pure Python) overlaps with the database
+    writing the current one; at most depth + 2 batches are in memory. The thread touches no
+    database connection.
+    """
+    import queue
+    import threading
+
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce():
+        try:
+            for item in batches:
+                while not stop.is_set():
+                    try:
+                        slots.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put(done)
+        except BaseException as error:  # handed to the consumer, raised there
+            slots.put(error)
+
+    thread = threading.Thread(target=produce, name="import-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 class _DryRunRollback(Exception):
@@ -533,15 +580,15 @@ def run_import(
                 rows_rejected=report.rejected,
             )
 
-    def loop():
+    def cleaned_batches():
+        """(records, rejects, rows read so far, bytes read so far) per batch; the last may be empty."""
         batch: list = []
         pending_rejects: list[tuple[int, str, str]] = []
         batch_size = importer.options.get("batch_size") or importer.batch_size
         clean = importer.clean_row
-        with transaction.atomic():
-            importer.begin()
+        read = 0
         for line, row in rows:
-            report.read += 1
+            read += 1
             if row is None:
                 pending_rejects.append((line, "", _("not a JSON object")))
                 continue
@@ -551,14 +598,25 @@ def run_import(
                 pending_rejects.append((line, error.field, error.message))
                 continue
             if len(batch) >= batch_size:
-                # One transaction per batch: a crash loses at most the batch in flight. (In a dry
-                # run this is a savepoint inside the outer transaction that is rolled back.)
-                with transaction.atomic():
-                    apply(batch, pending_rejects)
+                yield batch, pending_rejects, read, source.bytes_read if source else 0
                 batch, pending_rejects = [], []
-                progress.update(report.read, source.bytes_read if source else 0)
+        yield batch, pending_rejects, read, source.size if source else 0
+
+    def loop():
         with transaction.atomic():
-            apply(batch, pending_rejects)
+            importer.begin()
+        batches = _read_ahead(cleaned_batches()) if importer.read_ahead else cleaned_batches()
+        try:
+            for records, pending_rejects, read, bytes_read in batches:
+                report.read = read
+                # One transaction per batch: a crash loses at most the batch in flight. (In a dry
+                # run this is a savepoint inside the outer transaction, rolled back at the end.)
+                with transaction.atomic():
+                    apply(records, pending_rejects)
+                progress.update(report.read, bytes_read)
+        finally:
+            batches.close()  # stops the read-ahead thread before the file is closed
+        with transaction.atomic():
             importer.finish()
             record_rejects(importer.take_rejects())
 
@@ -829,6 +887,7 @@ class EventImporter(Importer):
     """
 
     command = "import_events"
+    read_ahead = True
     required_columns = ("carrier_code", "tracking_no", "code", "occurred_at", "location", "description", "outlet_code")
 
     def __init__(self, **options):
@@ -839,7 +898,7 @@ class EventImporter(Importer):
 
         self.connection = connection
         self.postgres = connection.vendor == "postgresql"
-        self.batch_size = 20000 if self.postgres else 10000
+        self.batch_size = 50000 if self.postgres else 10000
         self.codes = frozenset(EventCode.values)
 
     def clean_row(self, row, line):
@@ -893,6 +952,11 @@ class EventImporter(Importer):
 
         now = timezone.now()
         with self.connection.cursor() as cursor:
+            if self.postgres:
+                # Don't wait for the WAL flush at each batch's commit. A server crash may lose the
+                # last batches reported as committed (never corrupt anything); re-running the file
+                # restores them, exactly as after a killed import.
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
             self._load_stage(cursor, records)
             parcel_join = (
                 "JOIN fulfillment_carrier c ON c.code = s.carrier_code "

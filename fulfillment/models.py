@@ -289,6 +289,8 @@ class TrackingEvent(models.Model):
         blank=True,
         related_name="events",
         verbose_name=_("courier outlet"),
+        # Outlet indicators group parcels (Parcel.outlet), not events: no index to maintain per event.
+        db_index=False,
     )
     imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
 
