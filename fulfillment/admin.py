@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
@@ -40,6 +41,9 @@ from fulfillment.signals import parcels_changed
 admin.site.site_header = _("Parcel Control")
 admin.site.site_title = _("Parcel Control")
 admin.site.index_title = _("Parcels, pickups and alerts")
+# There is no public site to "view"; the wide change lists need the room the navigation sidebar takes.
+admin.site.site_url = None
+admin.site.enable_nav_sidebar = False
 
 EVENTS_SHOWN = 50
 ALERTS_SHOWN = 20
@@ -86,6 +90,24 @@ class ExactOrPrefixSearchMixin:
                 for variant in {terms[0], terms[0].upper()}:
                     condition |= Q(**{f"{field}__startswith": variant})
         return queryset.filter(condition), False
+
+
+class ShopTimeZoneMixin:
+    """Render the change page in the time zone of the row's shop (every date and time on it, inlines too)."""
+
+    shop_timezone_lookup = "shop__timezone"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        try:
+            rows = self.model._default_manager.filter(pk=object_id)
+            zone_name = rows.values_list(self.shop_timezone_lookup, flat=True).first()
+        except (ValueError, ValidationError):
+            zone_name = None  # not a key: the admin answers "does not exist" itself
+        with timezone.override(shop_zone(zone_name or settings.TIME_ZONE)):
+            response = super().change_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        return response
 
 
 class BigTableAdmin(ExactOrPrefixSearchMixin, admin.ModelAdmin):
@@ -165,8 +187,8 @@ class OrderParcelInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(BigTableAdmin):
-    list_display = ("order_id", "shop", "platform", "seller_tier", "paid_at_in_shop_time", "amount", "dest_province")
+class OrderAdmin(ShopTimeZoneMixin, BigTableAdmin):
+    list_display = ("order_id", "shop", "platform", "seller_tier", "paid_at_in_shop_time", "amount", "destination")
     list_select_related = ("shop",)
     list_filter = ("platform", "seller_tier", "shop", PaidWithinFilter)
     search_fields = ("=order_id", "^order_id")
@@ -188,6 +210,12 @@ class OrderAdmin(BigTableAdmin):
     @admin.display(description=_("paid at"), ordering="paid_at")
     def paid_at_in_shop_time(self, order):
         return in_shop_time(order.paid_at, order.shop)
+
+    @admin.display(description=_("destination"), ordering="dest_province")
+    def destination(self, order):
+        if order.dest_city and order.dest_city != order.dest_province:
+            return f"{order.dest_province} {order.dest_city}"
+        return order.dest_province
 
     def has_add_permission(self, request):
         # Orders come from `import_orders`, which also creates their parcels and deadlines.
@@ -263,12 +291,11 @@ def _flat(fields):
 
 
 @admin.register(Parcel)
-class ParcelAdmin(BigTableAdmin):
+class ParcelAdmin(ShopTimeZoneMixin, BigTableAdmin):
     list_display = (
         "tracking_no_or_untracked",
         "order_link",
         "shop",
-        "platform",
         "carrier",
         "status",
         "paid_at_in_shop_time",
@@ -327,15 +354,6 @@ class ParcelAdmin(BigTableAdmin):
 
     def has_mark_ready_permission(self, request):
         return request.user.has_perm("fulfillment.change_parcel")
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        # Show every time on the page (milestones, deadlines, events) in the parcel's shop time zone.
-        zone_name = Parcel.objects.filter(pk=object_id).values_list("shop__timezone", flat=True).first()
-        with timezone.override(shop_zone(zone_name or settings.TIME_ZONE)):
-            response = super().change_view(request, object_id, form_url, extra_context)
-            if hasattr(response, "render") and not response.is_rendered:
-                response.render()
-        return response
 
     @admin.display(description=_("tracking number"), ordering="tracking_no")
     def tracking_no_or_untracked(self, parcel):
@@ -441,7 +459,7 @@ class ParcelAdmin(BigTableAdmin):
 
 
 @admin.register(TrackingEvent)
-class TrackingEventAdmin(BigTableAdmin):
+class TrackingEventAdmin(ShopTimeZoneMixin, BigTableAdmin):
     list_display = ("parcel", "code", "occurred_at_in_shop_time", "location", "outlet")
     list_select_related = ("parcel", "parcel__shop", "outlet", "outlet__carrier")
     list_filter = ("code",)
@@ -450,6 +468,7 @@ class TrackingEventAdmin(BigTableAdmin):
     exact_search_fields = ("parcel__tracking_no",)
     prefix_search_fields = ("parcel__tracking_no",)
     ordering = ("-pk",)
+    shop_timezone_lookup = "parcel__shop__timezone"
     fields = ("parcel", "code", "occurred_at", "location", "description", "outlet", "imported_at")
     readonly_fields = fields
 

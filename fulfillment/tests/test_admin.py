@@ -120,12 +120,29 @@ def test_search_finds_several_pasted_tracking_numbers_and_order_ids(manager_clie
 
 
 def test_changelist_shows_times_in_the_shop_time_zone(manager_client):
-    shop = ShopFactory(code="lazada-my", timezone="Asia/Kuala_Lumpur")
+    shop = ShopFactory(code="lazada-th", timezone="Asia/Bangkok")
     ParcelFactory(shipped=True, tracking_no="LZ0001", order__shop=shop, order__paid_at=T0)  # 02:00 UTC
 
     html = manager_client.get(CHANGELIST).content.decode()
 
-    assert "2026-11-20 10:00" in html  # UTC+8
+    assert "2026-11-20 09:00" in html  # UTC+7, not the site's Asia/Shanghai (10:00)
+
+
+def test_parcel_page_shows_milestones_and_events_in_the_shop_time_zone(manager_client):
+    shop = ShopFactory(code="lazada-th-2", timezone="Asia/Bangkok")
+    parcel = ParcelFactory(shipped=True, order__shop=shop, order__paid_at=T0)
+    TrackingEventFactory(parcel=parcel, occurred_at=T0 + datetime.timedelta(hours=5), location="吉隆坡分拨中心")
+
+    html = manager_client.get(change_url(parcel)).content.decode()
+
+    assert "Asia/Bangkok" in html
+    assert "9 a.m." in html and "10 a.m." not in html  # paid 02:00 UTC; Asia/Shanghai would say 10 a.m.
+    assert "2 p.m." in html and "3 p.m." not in html  # the event, 07:00 UTC
+
+
+def test_a_parcel_page_with_a_bad_key_is_not_a_server_error(manager_client):
+    response = manager_client.get("/admin/fulfillment/parcel/not-a-number/change/")
+    assert response.status_code == 302
 
 
 def test_parcel_page_shows_its_alerts_to_managers_only(client, manager_user, warehouse_user):
