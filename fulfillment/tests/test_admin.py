@@ -224,3 +224,42 @@ def test_unfiltered_parcel_list_does_not_count_the_table_on_postgresql(manager_c
     with CaptureQueriesContext(connection) as filtered:
         manager_client.get(CHANGELIST, {"status__exact": ParcelStatus.SHIPPED})
     assert any("COUNT(" in q["sql"].upper() and "fulfillment_parcel" in q["sql"] for q in filtered)
+
+
+def test_paid_within_filter_keeps_recent_parcels_only(manager_client):
+    from django.utils import timezone
+
+    now = timezone.now()
+    ParcelFactory(shipped=True, tracking_no="RECENT0001", order__paid_at=now - datetime.timedelta(hours=5))
+    ParcelFactory(shipped=True, tracking_no="OLDER00001", order__paid_at=now - datetime.timedelta(days=40))
+
+    recent = manager_client.get(CHANGELIST, {"paid_within": "1"})
+    older = manager_client.get(CHANGELIST, {"paid_within": "older"})
+
+    assert result_tracking_numbers(recent) == ["RECENT0001"]
+    assert result_tracking_numbers(older) == ["OLDER00001"]
+
+
+def test_editing_an_order_announces_its_parcels_so_deadlines_follow(admin_client):
+    from fulfillment.signals import parcels_changed
+
+    parcel = ParcelFactory(shipped=True)
+    order = parcel.order
+    announced = []
+
+    def receiver(sender, parcel_ids, reason, **kwargs):
+        announced.append((list(parcel_ids), reason))
+
+    parcels_changed.connect(receiver, dispatch_uid="test-order-edit")
+    try:
+        url = reverse("admin:fulfillment_order_change", args=[order.pk])
+        data = form_inputs(admin_client.get(url).content.decode())
+        data.update(dest_province="西藏自治区", dest_city="拉萨市", amount="199.00", _save="1")
+        response = admin_client.post(url, data)
+    finally:
+        parcels_changed.disconnect(dispatch_uid="test-order-edit")
+
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.dest_province == "西藏自治区"
+    assert ([parcel.pk], "order_edited") in announced
