@@ -65,12 +65,14 @@ def test_admin_pages_show_chinese_field_labels_after_the_switch(manager_client):
 
 
 def _po_entries(path: Path):
-    """(msgid, msgid_plural, msgstrs, flags) of every active entry; a small reader for a gettext catalog."""
+    """(msgctxt, msgid, msgid_plural, msgstrs, flags) of every active entry; a small gettext catalog reader."""
     entries, current, key, flags = [], None, None, set()
 
     def finish():
         if current is not None and current.get("msgid"):
-            entries.append((current["msgid"], current.get("msgid_plural"), current["msgstr"], flags))
+            entries.append(
+                (current.get("msgctxt"), current["msgid"], current.get("msgid_plural"), current["msgstr"], flags)
+            )
 
     for raw in path.read_text(encoding="utf-8").splitlines() + [""]:
         line = raw.strip()
@@ -103,14 +105,19 @@ def test_every_message_of_the_catalog_is_translated_and_compiled():
     entries = _po_entries(PO_FILE)
     assert len(entries) > 100
 
-    untranslated = [msgid for msgid, _plural, msgstrs, flags in entries if not all(msgstrs) or "fuzzy" in flags]
+    untranslated = [msgid for _ctx, msgid, _plural, msgstrs, flags in entries if not all(msgstrs) or "fuzzy" in flags]
     assert untranslated == []
 
     # The .mo is compiled from this .po: every translation is what gettext returns.
     stale = []
     with translation.override("zh-hans"):
-        for msgid, plural, msgstrs, _flags in entries:
-            got = translation.ngettext(msgid, plural, 1) if plural else translation.gettext(msgid)
+        for context, msgid, plural, msgstrs, _flags in entries:
+            if context:
+                got = (
+                    translation.npgettext(context, msgid, plural, 1) if plural else translation.pgettext(context, msgid)
+                )
+            else:
+                got = translation.ngettext(msgid, plural, 1) if plural else translation.gettext(msgid)
             if got != msgstrs[0]:
                 stale.append(msgid)
     assert stale == []
