@@ -49,6 +49,14 @@ H = dt.timedelta(hours=1)
 
 
 def rss_mb() -> float:
+    """Current resident memory (Linux), else the peak."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -231,15 +239,24 @@ def generate(n: int, seed: int = 20260316) -> None:
             raw.executemany(parcel_sql, parcels)
         else:
             pg = cursor.connection.cursor()
-            buffered = []
-            with pg.copy(f"COPY fulfillment_order ({', '.join(order_cols)}) FROM STDIN") as copy:
-                for o, p in rows():
-                    copy.write_row(o)
-                    buffered.append(p)
-            with pg.copy(f"COPY fulfillment_parcel ({', '.join(parcel_cols)}) FROM STDIN") as copy:
-                for p in buffered:
-                    copy.write_row(p)
-            del buffered
+            orders, parcels = [], []
+
+            def flush():
+                with pg.copy(f"COPY fulfillment_order ({', '.join(order_cols)}) FROM STDIN") as copy:
+                    for row in orders:
+                        copy.write_row(row)
+                with pg.copy(f"COPY fulfillment_parcel ({', '.join(parcel_cols)}) FROM STDIN") as copy:
+                    for row in parcels:
+                        copy.write_row(row)
+                orders.clear()
+                parcels.clear()
+
+            for o, p in rows():
+                orders.append(o)
+                parcels.append(p)
+                if len(orders) >= 5 * batch:
+                    flush()
+            flush()
             for table in ("fulfillment_order", "fulfillment_parcel"):
                 pg.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
     tickets_and_complaints(rng, n)
@@ -276,7 +293,7 @@ def timed_scan(label: str, now: dt.datetime) -> float:
     report = scan(now=now)
     total = time.perf_counter() - started
     print(f"\n{label} at {now.isoformat()}: {total:.2f} s, raised {report.raised}, upgraded {report.upgraded}, "
-          f"resolved {report.resolved}, peak RSS {rss_mb():.0f} MB")  # fmt: skip
+          f"resolved {report.resolved}, RSS {rss_mb():.0f} MB")  # fmt: skip
     for kind, outcome in report.rules.items():
         print(
             f"  {kind:<26} {outcome.seconds:7.3f} s  raised {outcome.raised:>7}  upgraded {outcome.upgraded:>6}  "
@@ -315,7 +332,7 @@ def main() -> None:
             cursor.execute("ANALYZE")
     else:
         Alert.objects.all().delete()
-    print(f"peak RSS after setup: {rss_mb():.0f} MB")
+    print(f"RSS after setup: {rss_mb():.0f} MB")
     statuses = Parcel.objects.order_by().values_list("status").annotate(n=Count("pk"))
     print("status mix: " + ", ".join(f"{s} {n:,}" for s, n in sorted(statuses, key=lambda x: -x[1])))
 
@@ -328,7 +345,7 @@ def main() -> None:
     print(
         f"\nSUMMARY {connection.vendor} {args.parcels:,} parcels: full {full:.2f} s, unchanged re-scan {again:.2f} s, "
         f"+5 min {later:.2f} s, open alerts {Alert.objects.filter(resolved_at__isnull=True).count():,}, "
-        f"peak RSS {rss_mb():.0f} MB"
+        f"RSS {rss_mb():.0f} MB"
     )
 
 

@@ -93,7 +93,10 @@ def _breaching(rule: Rule, *, now: datetime.datetime, policies: Sequence[SlaPoli
         parcels = parcels.annotate(rule_warn=warn)
     past = rule.past_q(now)
     if past is None:
-        past = Q(rule_due__lt=now) if warn is None else Q(rule_warn__lt=now) | Q(rule_due__lt=now)
+        # warn_at <= due_at and warn_at is set whenever due_at is (monitoring.deadlines writes the
+        # due instant as the warning one when a policy has no separate warning): `warn < now`
+        # alone is "warning or overdue", and one indexed column serves it.
+        past = Q(rule_warn__lt=now) if warn is not None else Q(rule_due__lt=now)
     parcels = parcels.filter(past, rule.requires_q()).exclude(rule.stop_q(policies))
     if rule.platforms is not None:
         parcels = parcels.filter(platform__in=rule.platforms)

@@ -153,16 +153,49 @@ def test_remote_destination_stagnates_after_96_hours():
 
 
 @pytest.mark.parametrize(
-    ("platform", "tier", "column", "kinds_absent"),
+    ("platform", "tier", "columns", "kinds_absent"),
     [
-        ("lazada", "mall", "pickup_due_at", [AlertKind.PICKUP_OVERDUE]),
-        ("lazada", "mall", "delivery_due_at", [AlertKind.DELIVERY_OVERDUE]),
-        ("tmall", "mall", "sorting_due_at", [AlertKind.LAZADA_SORTING_OVERDUE]),
+        ("lazada", "mall", ("pickup_warn_at", "pickup_due_at"), [AlertKind.PICKUP_OVERDUE]),
+        ("lazada", "mall", ("delivery_due_at",), [AlertKind.DELIVERY_OVERDUE]),
+        ("tmall", "mall", ("sorting_due_at",), [AlertKind.LAZADA_SORTING_OVERDUE]),
+        ("tmall", "mall", ("ship_due_at",), [AlertKind.LAZADA_SHIP_OVERDUE]),
     ],
 )
-def test_only_the_platforms_rules_apply(platform, tier, column, kinds_absent):
+def test_only_the_platforms_rules_apply(platform, tier, columns, kinds_absent):
     """A deadline column filled by hand for the wrong platform raises nothing."""
-    parcel = ParcelFactory(order=order(platform, tier), shipped=True)
-    Parcel.objects.filter(pk=parcel.pk).update(**{column: PAID + H})
+    parcel = ParcelFactory(order=order(platform, tier), status="paid")
+    Parcel.objects.filter(pk=parcel.pk).update(**dict.fromkeys(columns, PAID + H))
     scan(now=PAID + 10 * H)
     assert not Alert.objects.filter(parcel=parcel, kind__in=kinds_absent).exists()
+    # The same columns on a parcel of the right platform do raise: the test can fail.
+    other = ParcelFactory(order=order("tmall" if platform == "lazada" else "lazada", tier), status="paid")
+    Parcel.objects.filter(pk=other.pk).update(**dict.fromkeys(columns, PAID + H))
+    scan(now=PAID + 10 * H)
+    assert Alert.objects.filter(parcel=other, kind__in=kinds_absent).exists()
+
+
+def test_lazada_mall_across_national_day_and_the_make_up_saturday():
+    """Ordered Wednesday 30 Sep 2026: RTS due end of Thu 8 Oct (1–7 Oct off), sorting centre end of the
+    make-up Saturday 10 Oct (8, 9, 10 are the 1st–3rd working days)."""
+    from fulfillment.tests.factories import HolidayFactory
+
+    for day in range(1, 8):
+        HolidayFactory(date=datetime.date(2026, 10, day), is_working_day=False)
+    HolidayFactory(date=datetime.date(2026, 10, 10), is_working_day=True)
+    parcel = ParcelFactory(order=order("lazada", "mall", paid_at=datetime.datetime(2026, 9, 30, 10, tzinfo=SH)))
+    recompute_deadlines(parcel_ids=[parcel.pk])
+    ship_due = datetime.datetime(2026, 10, 8, 23, 59, 59, tzinfo=SH)
+    sorting_due = datetime.datetime(2026, 10, 10, 23, 59, 59, tzinfo=SH)
+    assert (
+        level_at(parcel, AlertKind.LAZADA_SHIP_OVERDUE, datetime.datetime(2026, 10, 2, 23, 59, 59, tzinfo=SH) + S)
+        is None
+    )
+    assert level_at(parcel, AlertKind.LAZADA_SHIP_OVERDUE, ship_due) is None
+    assert level_at(parcel, AlertKind.LAZADA_SHIP_OVERDUE, ship_due + S) == "overdue"
+    assert level_at(parcel, AlertKind.LAZADA_SORTING_OVERDUE, sorting_due - S) is None
+    assert level_at(parcel, AlertKind.LAZADA_SORTING_OVERDUE, sorting_due + S) == "overdue"
+    # Ready to ship, then at the sorting centre: both alerts resolve, and stay as history.
+    Parcel.objects.filter(pk=parcel.pk).update(rts_at=sorting_due, sorting_centre_at=sorting_due + H)
+    scan(now=sorting_due + 2 * H)
+    assert not Alert.objects.filter(parcel=parcel, resolved_at__isnull=True).exists()
+    assert Alert.objects.filter(parcel=parcel).count() == 2
