@@ -445,15 +445,20 @@ class Planner:
         ready = sorted((p for p in self.parcels if p.rts_at is not None), key=lambda p: p.rts_at)
         rounds = []
         day = self.start.astimezone(SHANGHAI).date()
-        while local(day, 15) < self.now - 3 * HOUR:
+        # The last daily round is at least 12 h old, so the round "now" always has parcels to bag and book.
+        while local(day, 15) < self.now - 12 * HOUR:
             rounds.append(local(day, 15))
             day += datetime.timedelta(days=1)
         last_round = self.now - HOUR * 0.5
         rounds.append(last_round)
         waiting = list(ready)
-        for index, round_at in enumerate(rounds):
+        index = -1
+        for round_at in rounds:
             taken = [p for p in waiting if p.rts_at <= round_at]
             waiting = [p for p in waiting if p.rts_at > round_at]
+            if not taken:
+                continue
+            index += 1  # the rounds that had parcels to bag
             chunks = fill_bags(taken)
             is_last = round_at == last_round
             if (index == 2 or is_last) and chunks and len(chunks[-1]) > 8:
