@@ -84,9 +84,9 @@ class ScanForm(forms.Form):
 class ConsolidationBagAdmin(admin.ModelAdmin):
     list_display = (
         "number",
+        "status",
         "shop",
         "sorting_centre",
-        "status",
         "parcel_count",
         "gross_weight_kg",
         "sealed_at",
@@ -509,11 +509,11 @@ class PickupConfirmationForm(forms.Form):
 class HandoverSheetAdmin(admin.ModelAdmin):
     list_display = (
         "number",
+        "status",
         "shop",
         "carrier",
         "pickup_city",
         "window_start",
-        "status",
         "bag_count",
         "loose_count",
         "picked_up_at",
