@@ -735,3 +735,89 @@ def test_run_import_counts_come_back_to_the_caller(tmp_path):
     report = run_import(importers.OrderImporter(), path, stdout=io.StringIO(), stderr=io.StringIO())
 
     assert (report.read, report.inserted, report.rejected, report.encoding, report.format) == (1, 1, 0, "utf-8", "csv")
+
+
+def test_progress_bar_on_a_terminal(tmp_path):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    rows = [f"P{n},,0" for n in range(20)]
+    path = write(tmp_path / "r.csv", "province,city,is_remote\n" + "\n".join(rows) + "\n")
+    terminal = Terminal()
+
+    run_import(importers.RegionImporter(), path, stdout=io.StringIO(), stderr=terminal)
+
+    assert terminal.getvalue().startswith("\rimport_regions ")
+    assert "100%" in terminal.getvalue() and "rows/s" in terminal.getvalue()
+
+
+KILL_SETUP = """
+from fulfillment.models import Carrier, Order, Parcel, Shop
+import datetime
+paid = datetime.datetime(2026, 3, 2, 1, 0, tzinfo=datetime.UTC)
+shop = Shop.objects.create(code="s", platform="tmall")
+carrier = Carrier.objects.create(code="YTO")
+for i in range({n}):
+    order = Order.objects.create(shop=shop, platform="tmall", seller_tier="mall", order_id=f"K{{i}}", paid_at=paid, amount=1)
+    Parcel.objects.create(order=order, shop=shop, platform="tmall", carrier=carrier, tracking_no=f"INT{{i:03d}}",
+                          paid_at=paid, status="shipped")
+"""
+
+KILL_DUMP = """
+import json
+from fulfillment.models import CarrierOutlet, Parcel, TrackingEvent
+events = sorted([p, c, t.isoformat(), loc, o] for p, c, t, loc, o in TrackingEvent.objects.values_list(
+    "parcel__tracking_no", "code", "occurred_at", "location", "outlet__code"))
+parcels = [[str(v) for v in row] for row in Parcel.objects.order_by("tracking_no").values_list({fields})]
+outlets = sorted(CarrierOutlet.objects.values_list("carrier__code", "code"))
+print(json.dumps([events, parcels, outlets]))
+"""
+
+
+def test_sqlite_file_import_killed_mid_way_then_rerun_equals_a_clean_run(tmp_path):
+    """The same crash test on an SQLite file database (WAL), each run in its own process."""
+    import shutil
+
+    def manage(db, *args, wait=True):
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": f"sqlite:///{db}"}
+        command = [sys.executable, "manage.py", *args]
+        if not wait:
+            return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+
+    template, clean_db, crashed_db = tmp_path / "t.sqlite3", tmp_path / "clean.sqlite3", tmp_path / "crashed.sqlite3"
+    assert manage(template, "migrate", "-v0").returncode == 0
+    assert manage(template, "shell", "-c", KILL_SETUP.format(n=40)).returncode == 0
+    shutil.copy(template, clean_db)
+    shutil.copy(template, crashed_db)
+    rows = event_rows([None] * 40) * 3
+    path = events_file(tmp_path, *rows)
+
+    assert manage(clean_db, "import_events", str(path), "--batch-size", "5").returncode == 0
+
+    import sqlite3
+
+    process = manage(crashed_db, "import_events", str(path), "--batch-size", "5", wait=False)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with sqlite3.connect(crashed_db, timeout=30) as db:
+                if db.execute("SELECT COUNT(*) FROM fulfillment_trackingevent").fetchone()[0] > 0:
+                    break
+            time.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL, "the import finished before it could be killed"
+    with sqlite3.connect(crashed_db) as db:
+        stored = db.execute("SELECT COUNT(*) FROM fulfillment_trackingevent").fetchone()[0]
+    assert 0 < stored < len(set(rows))
+
+    rerun = manage(crashed_db, "import_events", str(path), "--batch-size", "5")
+
+    assert rerun.returncode == 0, rerun.stderr
+    dump = KILL_DUMP.format(fields=", ".join(repr(f) for f in MILESTONE_FIELDS))
+    clean = json.loads(manage(clean_db, "shell", "-c", dump).stdout.strip().splitlines()[-1])
+    assert len(clean[0]) == len(set(rows)) and clean[2]  # events and outlets, not an empty comparison
+    assert json.loads(manage(crashed_db, "shell", "-c", dump).stdout.strip().splitlines()[-1]) == clean
