@@ -957,6 +957,8 @@ class EventImporter(Importer):
                 # last batches reported as committed (never corrupt anything); re-running the file
                 # restores them, exactly as after a killed import.
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
+                # Room for the batch's hash joins and sort in memory rather than temp files.
+                cursor.execute("SET LOCAL work_mem TO '64MB'")
             self._load_stage(cursor, records)
             parcel_join = (
                 "JOIN fulfillment_carrier c ON c.code = s.carrier_code "

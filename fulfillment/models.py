@@ -299,8 +299,11 @@ class TrackingEvent(models.Model):
         blank=True,
         related_name="events",
         verbose_name=_("courier outlet"),
-        # Outlet indicators group parcels (Parcel.outlet), not events: no index to maintain per event.
+        # Outlet indicators group parcels (Parcel.outlet), not events: no index to maintain per
+        # event; and, as for `parcel`, no per-row constraint check at commit (the importer only
+        # stores outlets it has just found or created; the ORM's SET_NULL handles deletions).
         db_index=False,
+        db_constraint=False,
     )
     imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
 
