@@ -243,7 +243,13 @@ class SourceFile:
                 self._first = next(self._jsonl)
             except StopIteration:
                 self._first = None
-            if self._first is not None and self._first[1] is not None:
+            if self._first is not None and self._first[1] is None:
+                self.close()
+                raise ImportRefused(
+                    _("%(path)s: line %(line)s is not a JSON object; a JSON Lines file has one object per line.")
+                    % {"path": self.path, "line": self._first[0]}
+                )
+            if self._first is not None:
                 self.columns = list(self._first[1])
         else:
             self._csv = csv.reader(self._text)
@@ -1140,9 +1146,10 @@ class OrderImporter(Importer):
                     continue
             shop = shops.get(r.shop_code)
             if shop is None:
-                shop = shops[r.shop_code] = Shop.objects.create(
-                    code=r.shop_code, name=r.shop_code, platform=r.platform, seller_tier=r.seller_tier
+                shop, _created = Shop.objects.get_or_create(
+                    code=r.shop_code, defaults={"name": r.shop_code, "platform": r.platform, "seller_tier": r.seller_tier}
                 )
+                shops[r.shop_code] = shop
             row_inserted = row_updated = False
             if order is None:
                 order = orders[key] = Order(

@@ -821,3 +821,10 @@ def test_sqlite_file_import_killed_mid_way_then_rerun_equals_a_clean_run(tmp_pat
     clean = json.loads(manage(clean_db, "shell", "-c", dump).stdout.strip().splitlines()[-1])
     assert len(clean[0]) == len(set(rows)) and clean[2]  # events and outlets, not an empty comparison
     assert json.loads(manage(crashed_db, "shell", "-c", dump).stdout.strip().splitlines()[-1]) == clean
+
+
+def test_json_lines_file_whose_first_line_is_not_an_object_is_refused(tmp_path):
+    path = write(tmp_path / "r.jsonl", '{"province": "青海省", "city": "", "is_remote": 1\n')
+
+    with pytest.raises(CommandError, match="line 1 is not a JSON object"):
+        call_command("import_regions", str(path), stdout=io.StringIO(), stderr=io.StringIO())
