@@ -1,9 +1,11 @@
 """Reads for the managers' dashboards: every figure is one SQL aggregate, never a loop over parcels.
 
-Indicators (DESIGN.md, "Indicators"):
-- 48 h pickup rate: of the parcels *paid* on a day, those picked up within 48 h of payment.
-- 24 h update rate: of the parcels *picked up* on a day, those with a valid node (any event but
-  `info`) later than the pickup and at most 24 h after it.
+Indicators (DESIGN.md, "Indicators"), both over the same cohort, the parcels *paid* on a day:
+- 48 h pickup rate: those picked up within 48 h of payment ÷ all of them;
+- 24 h update rate: those with a valid node (any event but `info`) later than the pickup and at
+  most 24 h after it ÷ those picked up.
+One cohort means one pass over the shop's (shop, paid_at) index range and both rates describe the
+same parcels; a day's update rate fills in as its parcels get picked up.
 Days and weeks (Monday to Sunday) are local dates in the shop's time zone.
 """
 
@@ -290,37 +292,40 @@ def _paid_cohort(shop: Shop, start, end) -> QuerySet[Parcel]:
     return _shop_parcels(shop).filter(paid_at__gte=start, paid_at__lt=end)
 
 
-def _pickup_cohort(shop: Shop, start, end) -> QuerySet[Parcel]:
-    # A parcel is paid before it is picked up: the paid_at bound lets the (shop, paid_at) index answer.
-    return _shop_parcels(shop).filter(picked_up_at__gte=start, picked_up_at__lt=end, paid_at__lt=end)
+def _cohort_counts() -> dict:
+    """The four counts of both rates, as conditional aggregates of one GROUP BY."""
+    return {
+        "paid": Count("id"),
+        "picked_within_48h": Count("id", filter=_picked_up_within_48h()),
+        "picked_up": Count("id", filter=Q(picked_up_at__isnull=False)),
+        "updated_within_24h": Count("id", filter=_updated_within_24h()),
+    }
+
+
+def _rate_row(label, row: dict) -> RateRow:
+    return RateRow(
+        label,
+        paid=row["paid"],
+        picked_within_48h=row["picked_within_48h"],
+        picked_up=row["picked_up"],
+        updated_within_24h=row["updated_within_24h"],
+    )
 
 
 def shop_indicators(*, shop: Shop, date_from: datetime.date, date_to: datetime.date) -> ShopIndicators:
-    """Both rates per local day and per week (Monday to Sunday) of the period, and over the whole period.
+    """Both rates per local day of payment and per week (Monday to Sunday) of the period, and over it.
 
-    Two SQL aggregates grouped by local day; the weeks and the period are sums of those day rows.
+    One SQL aggregate grouped by local day; the weeks and the period are sums of those day rows.
     """
     tz = shop_timezone(shop)
     start, end = _period_bounds(date_from, date_to, tz)
-    by_day: dict[datetime.date, RateRow] = {}
-    for row in (
-        _paid_cohort(shop, start, end)
+    by_day = {
+        row["day"]: _rate_row(row["day"], row)
+        for row in _paid_cohort(shop, start, end)
         .annotate(day=TruncDate("paid_at", tzinfo=tz))
         .values("day")
-        .annotate(paid=Count("id"), picked_within_48h=Count("id", filter=_picked_up_within_48h()))
-    ):
-        by_day.setdefault(row["day"], RateRow(row["day"])).add(
-            RateRow(None, paid=row["paid"], picked_within_48h=row["picked_within_48h"])
-        )
-    for row in (
-        _pickup_cohort(shop, start, end)
-        .annotate(day=TruncDate("picked_up_at", tzinfo=tz))
-        .values("day")
-        .annotate(picked_up=Count("id"), updated_within_24h=Count("id", filter=_updated_within_24h()))
-    ):
-        by_day.setdefault(row["day"], RateRow(row["day"])).add(
-            RateRow(None, picked_up=row["picked_up"], updated_within_24h=row["updated_within_24h"])
-        )
+        .annotate(**_cohort_counts())
+    }
 
     days, weeks, total = [], {}, RateRow("total")
     day = date_from
@@ -362,29 +367,16 @@ def outlet_scorecards(
 ) -> Scorecards:
     """The two rates per courier outlet (the parcel's outlet) of the shop's parcels, and the shop's own.
 
-    The pickup rate counts the outlet's parcels paid in the period; the update rate its parcels picked
-    up in the period. Parcels without an outlet yet (not picked up) count only for the shop as a whole.
+    The cohort is the shop's parcels paid in the period, as for the shop indicators. Parcels without an
+    outlet yet (not picked up) count only for the shop as a whole.
     `limit` keeps the worst outlets only (a national carrier network has thousands).
     """
     tz = shop_timezone(shop)
     start, end = _period_bounds(date_from, date_to, tz)
-    rows: dict[int | None, RateRow] = {}
-    for row in (
-        _paid_cohort(shop, start, end)
-        .values("outlet")
-        .annotate(paid=Count("id"), picked_within_48h=Count("id", filter=_picked_up_within_48h()))
-    ):
-        rows.setdefault(row["outlet"], RateRow(row["outlet"])).add(
-            RateRow(None, paid=row["paid"], picked_within_48h=row["picked_within_48h"])
-        )
-    for row in (
-        _pickup_cohort(shop, start, end)
-        .values("outlet")
-        .annotate(picked_up=Count("id"), updated_within_24h=Count("id", filter=_updated_within_24h()))
-    ):
-        rows.setdefault(row["outlet"], RateRow(row["outlet"])).add(
-            RateRow(None, picked_up=row["picked_up"], updated_within_24h=row["updated_within_24h"])
-        )
+    rows: dict[int | None, RateRow] = {
+        row["outlet"]: _rate_row(row["outlet"], row)
+        for row in _paid_cohort(shop, start, end).values("outlet").annotate(**_cohort_counts())
+    }
     shop_total = RateRow("shop")
     for row in rows.values():
         shop_total.add(row)

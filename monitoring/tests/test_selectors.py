@@ -249,9 +249,9 @@ def hand_made():
     """Four parcels paid on Monday 2026-06-01 (local), one on Tuesday, and another shop's parcel.
 
     48 h pickup: A (47 h) and D (2 h) yes, B (49 h) no, C never -> 2/4 on Monday; E (10 h) -> 1/1 Tuesday.
-    24 h update (by pickup day): A picked up Wed 06-03 with a node 23 h later -> yes;
-    B picked up Wed 06-03 with only an `info` event inside 24 h and a valid node after 25 h -> no;
-    D picked up Mon 06-01 with a node 1 h later -> yes; E picked up Tue 06-02 with no later node -> no.
+    24 h update (same cohort, by day of payment): A, picked up Wed 06-03 with a node 23 h later -> yes;
+    B with only an `info` event inside 24 h and a valid node after 25 h -> no; D with a node 1 h
+    after its pickup -> yes: 2/3 on Monday. E, picked up Tue 06-02 with no later node -> 0/1 on Tuesday.
     """
     shop = ShopFactory(code="hand", platform=Platform.TMALL)
     hz1 = CarrierOutletFactory(code="HZ1", star_rating=5)
@@ -290,10 +290,10 @@ def test_shop_indicators_per_day(hand_made):
     assert (monday.paid, monday.picked_within_48h, monday.pickup_rate) == (4, 2, Decimal("0.5"))
     assert (tuesday.paid, tuesday.picked_within_48h, tuesday.pickup_rate) == (1, 1, Decimal("1"))
     assert wednesday.paid == 0 and wednesday.pickup_rate is None
-    # Update rate by pickup day.
-    assert (monday.picked_up, monday.updated_within_24h) == (1, 1)
+    # The update rate of the same parcels: those picked up, updated within 24 h of their pickup.
+    assert (monday.picked_up, monday.updated_within_24h, monday.update_rate) == (3, 2, Decimal("0.6667"))
     assert (tuesday.picked_up, tuesday.updated_within_24h, tuesday.update_rate) == (1, 0, Decimal("0"))
-    assert (wednesday.picked_up, wednesday.updated_within_24h, wednesday.update_rate) == (2, 1, Decimal("0.5"))
+    assert (wednesday.picked_up, wednesday.update_rate) == (0, None)
     assert (data.total.pickup_rate, data.total.update_rate) == (Decimal("0.6"), Decimal("0.5"))
     assert data.targets == selectors.PLATFORM_TARGETS["tmall"]
 
