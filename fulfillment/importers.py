@@ -387,6 +387,11 @@ class Importer:
     def apply_batch(self, records: list) -> tuple[int, int, int]:
         raise NotImplementedError
 
+    def prepare_batch(self, records: list) -> list:
+        """A full batch of cleaned records before it is applied (no database here: with
+        `read_ahead` this runs in the reading thread). Returns the list given to `apply_batch`."""
+        return records
+
     def begin(self) -> None:
         """Once, before the first batch (e.g. create a staging table)."""
 
@@ -458,20 +463,24 @@ def _read_ahead(batches: Iterator, depth: int = 1) -> Iterator:
     stop = threading.Event()
     done = object()
 
+    def offer(item) -> bool:
+        """Put unless the consumer has gone away; False when it has."""
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce():
         try:
             for item in batches:
-                while not stop.is_set():
-                    try:
-                        slots.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not offer(item):
                     return
-            slots.put(done)
+            offer(done)
         except BaseException as error:  # handed to the consumer, raised there
-            slots.put(error)
+            offer(error)
 
     thread = threading.Thread(target=produce, name="import-read-ahead", daemon=True)
     thread.start()
@@ -604,9 +613,9 @@ def run_import(
                 pending_rejects.append((line, error.field, error.message))
                 continue
             if len(batch) >= batch_size:
-                yield batch, pending_rejects, read, source.bytes_read if source else 0
+                yield importer.prepare_batch(batch), pending_rejects, read, source.bytes_read if source else 0
                 batch, pending_rejects = [], []
-        yield batch, pending_rejects, read, source.size if source else 0
+        yield importer.prepare_batch(batch), pending_rejects, read, source.size if source else 0
 
     def loop():
         with transaction.atomic():
@@ -880,6 +889,14 @@ _EVENT_STAGE = "import_event_stage"
 _EVENT_STAGE_COLUMNS = ("line", "carrier_code", "tracking_no", "code", "occurred_at", "location", "description", "outlet_code")
 
 
+class _CopyBatch(list):
+    """A batch of records with its COPY payload."""
+
+    def __init__(self, records, copy_payload: bytes):
+        super().__init__(records)
+        self.copy_payload = copy_payload
+
+
 class EventImporter(Importer):
     """`carrier_code,tracking_no,code,occurred_at,location,description,outlet_code`.
 
@@ -941,13 +958,30 @@ class EventImporter(Importer):
                 f"code text, occurred_at {kind}, location text, description text, outlet_code text)"
             )
 
+    def prepare_batch(self, records):
+        """PostgreSQL: the batch as one COPY (CSV) payload, built in the reading thread so that the
+        connection's thread only streams bytes while the previous batch's statements run."""
+        if not self.postgres or not records:
+            return records
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(
+            (line, carrier, tracking, code, moment.isoformat(), location, description, outlet)
+            for line, carrier, tracking, code, moment, location, description, outlet in records
+        )
+        return _CopyBatch(records, buffer.getvalue().encode("utf-8"))
+
     def _load_stage(self, cursor, records):
         cursor.execute(f"DELETE FROM {_EVENT_STAGE}")  # noqa: S608 — constant table name
         if self.postgres:
             columns = ", ".join(_EVENT_STAGE_COLUMNS)
-            with cursor.cursor.copy(f"COPY {_EVENT_STAGE} ({columns}) FROM STDIN") as copy:
-                for record in records:
-                    copy.write_row(record)
+            text_columns = ", ".join(c for c in _EVENT_STAGE_COLUMNS if c not in ("line", "occurred_at"))
+            copy_sql = f"COPY {_EVENT_STAGE} ({columns}) FROM STDIN (FORMAT csv, FORCE_NOT_NULL ({text_columns}))"
+            with cursor.cursor.copy(copy_sql) as copy:
+                payload = getattr(records, "copy_payload", None)
+                if payload is None:
+                    payload = self.prepare_batch(records).copy_payload
+                for start in range(0, len(payload), _CHUNK):
+                    copy.write(payload[start : start + _CHUNK])
         else:
             marks = ", ".join(["?"] * len(_EVENT_STAGE_COLUMNS))
             # The raw sqlite3 cursor: Django's wrapper would rewrite %s for every one of the rows.
