@@ -828,3 +828,18 @@ def test_json_lines_file_whose_first_line_is_not_an_object_is_refused(tmp_path):
 
     with pytest.raises(CommandError, match="line 1 is not a JSON object"):
         call_command("import_regions", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_event_text_with_commas_quotes_and_line_breaks_round_trips(tmp_path, shipped_parcel):
+    description = '买家留言："放门口, 谢谢"\n第二行 \\ 反斜杠\t制表'
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(
+        [EVENT_HEADER.split(","), ["YTO", "YT100", "picked_up", "2026-03-02 18:00", "杭州,余杭", description, ""]]
+    )
+    path = write(tmp_path / "ev.csv", buffer.getvalue(), "gb18030")
+
+    status, _out, err = run("import_events", path)
+
+    assert status == 0, err
+    event = TrackingEvent.objects.get()
+    assert (event.location, event.description) == ("杭州,余杭", description)
