@@ -254,7 +254,7 @@ class SourceFile:
         else:
             self._csv = csv.reader(self._text)
             try:
-                self.columns = [c.strip().lstrip("\ufeff") for c in next(self._csv)]
+                self.columns = [c.strip().lstrip("\ufeff").lower() for c in next(self._csv)]
             except StopIteration:
                 self.columns = []
 
@@ -282,7 +282,7 @@ class SourceFile:
             if not isinstance(obj, dict):
                 yield line_no, None
                 continue
-            yield line_no, {str(k).strip(): _json_text(v) for k, v in obj.items()}
+            yield line_no, {str(k).strip().lower(): _json_text(v) for k, v in obj.items()}
 
     def rows(self) -> Iterator[tuple[int, dict[str, str] | None]]:
         """(line, row) pairs; row is None for a line that is not a JSON object (JSON Lines)."""

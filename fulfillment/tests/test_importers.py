@@ -843,3 +843,12 @@ def test_event_text_with_commas_quotes_and_line_breaks_round_trips(tmp_path, shi
     assert status == 0, err
     event = TrackingEvent.objects.get()
     assert (event.location, event.description) == ("杭州,余杭", description)
+
+
+def test_column_names_are_matched_whatever_their_case_and_spacing(tmp_path):
+    path = write(tmp_path / "r.csv", " Province , City,IS_REMOTE\r\n西藏自治区,,1\r\n", "utf-8-sig")
+
+    status, _out, err = run("import_regions", path)
+
+    assert status == 0, err
+    assert Region.objects.get().province == "西藏自治区"
