@@ -9,6 +9,7 @@ writes nothing.
 
 import datetime
 import logging
+import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, DecimalField, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, DecimalField, Exists, F, Func, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -85,6 +86,23 @@ class ScanReport:
         return lines
 
 
+class Unfinished(Func):
+    """`NOT (status IN ('cancelled', 'delivered', 'returned', 'lost'))` with the statuses as SQL literals.
+
+    Written exactly as the predicate of the partial indexes of migration monitoring 0004: SQLite uses
+    a partial index only when the query repeats its WHERE term with the same constants (a bound
+    parameter does not count), which makes a scan over a long history ~100 times faster there.
+    """
+
+    template = "NOT (%(expressions)s IN (%(statuses)s))"
+    output_field = BooleanField()
+
+    def __init__(self):
+        if not all(re.fullmatch(r"[a-z_]+", status) for status in FINISHED_STATUSES):
+            raise ValueError("status values must be plain identifiers to be written as SQL literals")
+        super().__init__(F("status"), statuses=", ".join(f"'{status}'" for status in FINISHED_STATUSES))
+
+
 def _breaching(rule: Rule, *, now: datetime.datetime, policies: Sequence[SlaPolicy]) -> QuerySet:
     """Parcels for which `rule` is at least at warning level at `now`, annotated with rule_due/rule_warn."""
     parcels = Parcel.objects.annotate(rule_due=rule.due_expression())
@@ -101,7 +119,7 @@ def _breaching(rule: Rule, *, now: datetime.datetime, policies: Sequence[SlaPoli
     if rule.platforms is not None:
         parcels = parcels.filter(platform__in=rule.platforms)
     if not rule.include_finished:
-        parcels = parcels.exclude(status__in=FINISHED_STATUSES)
+        parcels = parcels.filter(Unfinished())
     return parcels
 
 
