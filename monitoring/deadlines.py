@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Iterable, Sequence
 
 from django.db import connection
-from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, DateTimeField, Exists, F, Func, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import TruncDate
 
 from fulfillment.calendar import add_days, at_local_hour, end_of_day, holiday_overrides, start_of_day, zone
@@ -94,7 +94,7 @@ def unassigned_q(policies: Sequence[SlaPolicy]) -> Q:
 def recompute_deadlines(*, parcel_ids: Iterable[int] | None = None, parcels: QuerySet | None = None) -> int:
     """Recompute every deadline of the given parcels (ids, or a queryset; all parcels when neither).
 
-    Returns the number of parcels written.
+    Returns the number of parcels whose deadlines changed.
     """
     policies = active_policies()
     if parcel_ids is None:
@@ -116,7 +116,10 @@ def without_jit() -> None:
 
 def _recompute(parcels: QuerySet, policies: Sequence[SlaPolicy]) -> int:
     without_jit()
-    touched = parcels.filter(unassigned_q(policies)).update(**dict.fromkeys(DEADLINE_FIELDS))
+    any_deadline = Q(pk__in=[])
+    for column in DEADLINE_FIELDS:
+        any_deadline |= Q(**{f"{column}__isnull": False})
+    touched = parcels.filter(unassigned_q(policies)).filter(any_deadline).update(**dict.fromkeys(DEADLINE_FIELDS))
     route_days = sorted(set(RouteStandard.objects.values_list("days", flat=True)))
     for policy, governed in policy_assignments(policies):
         subset = parcels.filter(governed)
@@ -212,7 +215,22 @@ def _apply_policy(parcels: QuerySet, policy: SlaPolicy, tz_name: str, route_days
             default=None,
             output_field=DateTimeField(),
         )
-    return parcels.update(**values)
+    # Only rows whose deadlines change are written (an unchanged re-run writes nothing).
+    changed = Q(pk__in=[])
+    for column, value in values.items():
+        changed |= Q(**{f"{column}__isnull": False}) if value is None else Q(IsDistinctFrom(F(column), value))
+    return parcels.filter(changed).update(**values)
+
+
+class IsDistinctFrom(Func):
+    """`a IS DISTINCT FROM b`: unequal, NULL-safe (SQLite spells it `IS NOT`)."""
+
+    arg_joiner = " IS DISTINCT FROM "
+    template = "(%(expressions)s)"
+    output_field = BooleanField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, arg_joiner=" IS NOT ", **extra_context)
 
 
 def _local_day_case(parcels: QuerySet, source: str, tz, deadline_for, *, working: bool):

@@ -225,3 +225,21 @@ def test_recompute_deadlines_command():
     assert p.pickup_due_at == p.paid_at + 48 * H
     assert done.pickup_due_at is None
     assert "1 parcel" in out.getvalue()
+
+
+def test_unchanged_deadlines_are_not_rewritten(national_day):
+    parcels = [
+        parcel(picked_up=True, out_for_delivery_at=at(2026, 3, 3, 9)),
+        parcel(platform="lazada", tier="mall", paid_at=at(2026, 9, 30, 10)),
+        parcel(platform="taobao", tier="marketplace", paid_at=at(2022, 6, 1, 10)),
+    ]
+    RegionFactory(province="广东省", city="深圳市", is_remote=True)
+    RouteStandardFactory(origin_province="浙江省", dest_province="广东省", days=2)
+    ids = [p.pk for p in parcels]
+    assert recompute_deadlines(parcel_ids=ids) == 3
+    assert recompute_deadlines(parcel_ids=ids) == 0  # same inputs: nothing written
+    Parcel.objects.filter(pk=ids[0]).update(last_event_at=at(2026, 3, 3, 12))
+    assert recompute_deadlines(parcel_ids=ids) == 1
+    SlaPolicy.objects.filter(platform="tmall").update(is_active=False)
+    assert recompute_deadlines(parcel_ids=ids) == 1  # its deadlines cleared
+    assert recompute_deadlines(parcel_ids=ids) == 0
