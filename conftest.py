@@ -25,6 +25,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="no Redis on 127.0.0.1:6379"))
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A test that switches to Chinese must not leak it into the next test's messages."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def warehouse_user(django_user_model):
     user = django_user_model.objects.create_user("clerk", password="clerk-pass-123", is_staff=True)
