@@ -98,8 +98,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# An unacknowledged task (its worker died) goes back to the queue after this many seconds (Redis broker).
+# Redelivery is safe: two scans never overlap and a scan repeated at the same instant writes nothing.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
-    "scan-parcels": {"task": "monitoring.tasks.scan_parcels", "schedule": 300.0},
+    "scan-parcels": {
+        "task": "monitoring.tasks.scan_parcels",
+        "schedule": env.float("SCAN_INTERVAL_SECONDS", default=300.0),
+    },
 }
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
