@@ -12,8 +12,23 @@ import datetime
 from collections.abc import Iterable, Sequence
 
 from django.db import connection
-from django.db.models import BooleanField, Case, DateTimeField, Exists, F, Func, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    DateTimeField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncDate
+from django.db.models.lookups import Exact
 
 from fulfillment.calendar import add_days, at_local_hour, end_of_day, holiday_overrides, start_of_day, zone
 from fulfillment.models import Order, Parcel, Region
@@ -147,12 +162,23 @@ def destination_is_remote() -> Exists:
     return _order_matches(Q(Exists(province)) | Q(Exists(city)))
 
 
-def route_standard_is(days: int) -> Exists:
-    """The order's origin → destination province pair has a route standard of `days` days."""
-    standard = RouteStandard.objects.filter(
-        origin_province=OuterRef("origin_province"), dest_province=OuterRef("dest_province"), days=days
+def _order_value(column: str) -> Subquery:
+    """A column of the parcel's order, from inside a subquery (hence the double OuterRef)."""
+    return Subquery(Order.objects.filter(pk=OuterRef(OuterRef("order_id"))).values(column)[:1])
+
+
+def route_standard_days() -> Subquery:
+    """The route standard days of the order's origin → destination provinces (NULL without one).
+
+    A scalar subquery, probed per parcel through the two unique indexes: an EXISTS here lets
+    PostgreSQL hash the whole order table for a batch of a few thousand parcels.
+    """
+    return Subquery(
+        RouteStandard.objects.filter(
+            origin_province=_order_value("origin_province"), dest_province=_order_value("dest_province")
+        ).values("days")[:1],
+        output_field=IntegerField(),
     )
-    return _order_matches(Q(Exists(standard)))
 
 
 def _apply_policy(parcels: QuerySet, policy: SlaPolicy, tz_name: str, route_days: list[int]) -> int:
@@ -198,7 +224,7 @@ def _apply_policy(parcels: QuerySet, policy: SlaPolicy, tz_name: str, route_days
         values["route_due_at"] = Case(
             *[
                 When(
-                    picked & Q(route_standard_is(days)),
+                    picked & Q(Exact(route_standard_days(), days)),
                     then=F("picked_up_at") + Value((days + policy.route_grace_days) * DAY),
                 )
                 for days in route_days
