@@ -901,12 +901,18 @@ class EventImporter(Importer):
     """`carrier_code,tracking_no,code,occurred_at,location,description,outlet_code`.
 
     Each batch is loaded into a temporary staging table (PostgreSQL: `COPY`; SQLite: one
-    `executemany`), then written by a few set statements: unknown parcels are reported, missing
-    outlets created, the events inserted with one `INSERT … SELECT … ON CONFLICT DO NOTHING`
-    joining parcels by carrier + tracking number (an event is identified by parcel, code, time and
-    location, so importing it twice stores it once), and the new events folded into their
-    parcels' milestones with one UPDATE (`services.parcels_fold_new_events`), which also sends
+    `executemany`) and written by a few set statements: each row's parcel is found once (carrier
+    code + tracking number, one UPDATE … FROM on the staging table), rows without one are reported,
+    missing outlets are created for the parcel's carrier, the events are inserted with one
+    `INSERT … SELECT … ON CONFLICT DO NOTHING` (an event is identified by parcel, time, code and
+    location, so importing it twice stores it once; the insert's row count is the number
+    inserted, the rest are unchanged), and the new events are folded into their parcels'
+    milestones with one UPDATE (`services.parcels_fold_new_events`), which also sends
     `parcels_changed(reason="events")`.
+
+    The same SQL runs on both databases; on SQLite the staging table replaces the
+    `bulk_create(ignore_conflicts=True)` of the house style because it also finds unknown parcels
+    and counts inserted rows in SQL, and is faster than building a model instance per event.
     """
 
     command = "import_events"
@@ -955,7 +961,8 @@ class EventImporter(Importer):
         with self.connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMP TABLE IF NOT EXISTS {_EVENT_STAGE} (line integer, carrier_code text, tracking_no text, "
-                f"code text, occurred_at {kind}, location text, description text, outlet_code text)"
+                f"code text, occurred_at {kind}, location text, description text, outlet_code text, "
+                "carrier_id bigint, parcel_id bigint)"
             )
 
     def prepare_batch(self, records):
@@ -971,7 +978,8 @@ class EventImporter(Importer):
         return _CopyBatch(records, buffer.getvalue().encode("utf-8"))
 
     def _load_stage(self, cursor, records):
-        cursor.execute(f"DELETE FROM {_EVENT_STAGE}")  # noqa: S608 — constant table name
+        # Emptied per batch, not ON COMMIT: a dry run is one transaction.
+        cursor.execute(f"{'TRUNCATE' if self.postgres else 'DELETE FROM'} {_EVENT_STAGE}")  # noqa: S608 — constants
         if self.postgres:
             columns = ", ".join(_EVENT_STAGE_COLUMNS)
             text_columns = ", ".join(c for c in _EVENT_STAGE_COLUMNS if c not in ("line", "occurred_at"))
@@ -980,12 +988,19 @@ class EventImporter(Importer):
                 payload = getattr(records, "copy_payload", None)
                 if payload is None:
                     payload = self.prepare_batch(records).copy_payload
-                for start in range(0, len(payload), _CHUNK):
-                    copy.write(payload[start : start + _CHUNK])
+                copy.write(payload)
         else:
             marks = ", ".join(["?"] * len(_EVENT_STAGE_COLUMNS))
             # The raw sqlite3 cursor: Django's wrapper would rewrite %s for every one of the rows.
-            cursor.cursor.executemany(f"INSERT INTO {_EVENT_STAGE} VALUES ({marks})", records)  # noqa: S608
+            cursor.cursor.executemany(
+                f"INSERT INTO {_EVENT_STAGE} ({', '.join(_EVENT_STAGE_COLUMNS)}) VALUES ({marks})", records  # noqa: S608
+            )
+        # Each row's parcel, found once (by carrier code + tracking number) for the statements below.
+        cursor.execute(
+            f"UPDATE {_EVENT_STAGE} SET carrier_id = c.id, parcel_id = p.id "  # noqa: S608 — constants only
+            "FROM fulfillment_carrier c JOIN fulfillment_parcel p ON p.carrier_id = c.id "
+            f"WHERE c.code = {_EVENT_STAGE}.carrier_code AND p.tracking_no = {_EVENT_STAGE}.tracking_no"
+        )
 
     def apply_batch(self, records):
         from fulfillment.services import parcels_fold_new_events
@@ -996,20 +1011,13 @@ class EventImporter(Importer):
                 # Don't wait for the WAL flush at each batch's commit. A server crash may lose the
                 # last batches reported as committed (never corrupt anything); re-running the file
                 # restores them, exactly as after a killed import.
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-                # Room for the batch's hash joins and sort in memory rather than temp files.
-                cursor.execute("SET LOCAL work_mem TO '64MB'")
+                # (And room for the batch's hash joins and sort in memory rather than temp files.)
+                cursor.execute("SET LOCAL synchronous_commit TO OFF; SET LOCAL work_mem TO '64MB'")
             self._load_stage(cursor, records)
-            parcel_join = (
-                "JOIN fulfillment_carrier c ON c.code = s.carrier_code "
-                "JOIN fulfillment_parcel p ON p.carrier_id = c.id AND p.tracking_no = s.tracking_no"
-            )
             # 1. Events for a parcel we do not know are reported, not stored.
             cursor.execute(
-                f"SELECT s.line, s.carrier_code, s.tracking_no FROM {_EVENT_STAGE} s "  # noqa: S608 — constants only
-                "LEFT JOIN fulfillment_carrier c ON c.code = s.carrier_code "
-                "LEFT JOIN fulfillment_parcel p ON p.carrier_id = c.id AND p.tracking_no = s.tracking_no "
-                "WHERE p.id IS NULL ORDER BY s.line"
+                f"SELECT line, carrier_code, tracking_no FROM {_EVENT_STAGE} "  # noqa: S608 — constants only
+                "WHERE parcel_id IS NULL ORDER BY line"
             )
             unknown = cursor.fetchall()
             for line, carrier_code, tracking_no in unknown:
@@ -1022,8 +1030,8 @@ class EventImporter(Importer):
             # 2. Outlets named by the events, created for the parcel's carrier if unknown.
             cursor.execute(
                 "INSERT INTO fulfillment_carrieroutlet (carrier_id, code, name, province, city) "  # noqa: S608
-                f"SELECT DISTINCT c.id, s.outlet_code, '', '', '' FROM {_EVENT_STAGE} s {parcel_join} "
-                "WHERE s.outlet_code <> '' ON CONFLICT DO NOTHING"
+                f"SELECT DISTINCT carrier_id, outlet_code, '', '', '' FROM {_EVENT_STAGE} "
+                "WHERE parcel_id IS NOT NULL AND outlet_code <> '' ON CONFLICT DO NOTHING"
             )
             # 3. The events themselves; one already stored (same parcel, code, time, location) is skipped.
             cursor.execute("SELECT COALESCE(MAX(id), 0) FROM fulfillment_trackingevent")
@@ -1031,10 +1039,9 @@ class EventImporter(Importer):
             cursor.execute(
                 "INSERT INTO fulfillment_trackingevent "  # noqa: S608 — constants only
                 "(parcel_id, code, occurred_at, location, description, outlet_id, imported_at) "
-                f"SELECT p.id, s.code, s.occurred_at, s.location, s.description, o.id, %s FROM {_EVENT_STAGE} s "
-                f"{parcel_join} "
-                "LEFT JOIN fulfillment_carrieroutlet o ON o.carrier_id = c.id AND o.code = s.outlet_code "
-                "WHERE s.outlet_code IS NOT NULL "
+                f"SELECT s.parcel_id, s.code, s.occurred_at, s.location, s.description, o.id, %s FROM {_EVENT_STAGE} s "
+                "LEFT JOIN fulfillment_carrieroutlet o ON o.carrier_id = s.carrier_id AND o.code = s.outlet_code "
+                "WHERE s.parcel_id IS NOT NULL "
                 "ORDER BY s.line "
                 "ON CONFLICT DO NOTHING",
                 [now],
