@@ -2,6 +2,7 @@
 deadlines), and the manager's actions (answer a ticket, resolve a false sign-off)."""
 
 import datetime
+import importlib
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -230,8 +231,13 @@ def test_scan_exclusive_skips_when_another_scan_runs(caplog):
 def test_scan_exclusive_postgres(caplog):
     import psycopg
 
+    from monitoring.models import SlaPolicy
     from monitoring.services import SCAN_ADVISORY_LOCK_ID
 
+    # A transactional test may start after another one flushed the seeded policies: seed them again.
+    seeded = importlib.import_module("monitoring.migrations.0002_seed_sla_policies")
+    for row in seeded.POLICIES:
+        SlaPolicy.objects.update_or_create(code=row["code"], defaults={k: v for k, v in row.items() if k != "code"})
     make(shipped=True)
     settings = connection.settings_dict
     other = psycopg.connect(
