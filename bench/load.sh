@@ -28,13 +28,20 @@ user.is_staff = user.is_superuser = True
 user.set_password(os.environ['LOAD_PASSWORD']); user.save()
 "
 BAG_ID=$($PY manage.py shell -c "
-from pickups.models import ConsolidationBag
-print(ConsolidationBag.objects.filter(items__isnull=False).values_list('pk', flat=True).first() or '')
-")
+from fulfillment.models import Parcel
+from pickups.models import BagItem, ConsolidationBag
+bag = ConsolidationBag.objects.filter(items__isnull=False).first()
+if bag is None:  # the data set has no bags: make one of 120 parcels of one shop, as a clerk would scan
+    parcel = Parcel.objects.filter(bag_item__isnull=True).first()
+    bag = ConsolidationBag.objects.create(number='LOAD-BAG-1', shop=parcel.shop, sorting_centre='SZ')
+    parcels = Parcel.objects.filter(shop=parcel.shop, bag_item__isnull=True)[:120]
+    BagItem.objects.bulk_create(BagItem(bag=bag, parcel=p) for p in parcels)
+print(bag.pk)
+" | tail -1)
 [ -n "$BAG_ID" ] || { echo "no bag with parcels in the benchmark data" >&2; exit 1; }
 
 # Cookies are marked Secure in production; the load runs over plain loopback HTTP, so relax that here only.
-.venv/bin/gunicorn config.wsgi:application --bind 127.0.0.1:$PORT --workers ${WEB_CONCURRENCY:-4} \
+.venv/bin/gunicorn config.wsgi:application --bind 127.0.0.1:$PORT --workers ${WEB_CONCURRENCY:-3} \
   --timeout 60 --log-level warning --env DJANGO_SETTINGS_MODULE=config.settings.load &
 GUNICORN=$!
 trap 'kill $GUNICORN 2>/dev/null || true' EXIT
