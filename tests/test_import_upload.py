@@ -1,0 +1,84 @@
+"""Uploading an import file in the admin: permission, CSRF, size and type checks, then the real importer."""
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from fulfillment.models import ImportRun, Region
+
+pytestmark = pytest.mark.django_db
+URL = "/admin/import/"
+REGIONS = "province,city,is_remote\n西藏自治区,,true\n新疆维吾尔自治区,喀什地区,1\n青海省,,maybe\n".encode()
+
+
+@pytest.fixture
+def operator_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("operator", password="operator-pass-1"))
+    return client
+
+
+def upload(client, content: bytes, name: str = "regions.csv", command: str = "import_regions", **extra):
+    return client.post(URL, {"command": command, "file": SimpleUploadedFile(name, content), **extra})
+
+
+def test_upload_applies_good_rows_and_lists_rejected_ones(operator_client):
+    response = operator_client.post(
+        URL, {"command": "import_regions", "file": SimpleUploadedFile("regions.csv", REGIONS)}
+    )
+    assert response.status_code == 200
+    assert set(Region.objects.values_list("province", "city", "is_remote")) == {
+        ("西藏自治区", "", True),
+        ("新疆维吾尔自治区", "喀什地区", True),
+    }
+    rejects = response.context["rejects"]
+    assert [(r["line"], r["field"]) for r in rejects] == [("4", "is_remote")]
+    assert ImportRun.objects.get().rows_rejected == 1
+
+
+def test_dry_run_upload_writes_nothing(operator_client):
+    upload(operator_client, REGIONS, dry_run="on")
+    assert not Region.objects.exists()
+
+
+def test_oversized_upload_is_refused_before_anything_is_written(operator_client, settings):
+    settings.IMPORT_MAX_UPLOAD_BYTES = 20
+    response = upload(operator_client, REGIONS)
+    assert "files up to" in response.context["form"].errors["file"][0]
+    assert not Region.objects.exists()
+    assert not ImportRun.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("regions.exe", REGIONS, "not a CSV or JSON Lines file"),
+        ("regions.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary data"),
+        ("regions.csv", b"province,town\n", "missing the required column"),
+    ],
+)
+def test_wrong_kind_of_file_is_refused(operator_client, name, content, message):
+    response = upload(operator_client, content, name=name)
+    assert message in response.context["form"].errors["file"][0]
+    assert not Region.objects.exists()
+
+
+def test_warehouse_and_managers_cannot_upload(warehouse_client, manager_client):
+    assert warehouse_client.get(URL).status_code == 403
+    assert upload(manager_client, REGIONS).status_code == 403
+    assert not Region.objects.exists()
+
+
+def test_anonymous_user_is_sent_to_login(client):
+    response = client.get(URL)
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_upload_without_csrf_token_is_rejected(django_user_model):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(django_user_model.objects.create_superuser("operator", password="operator-pass-1"))
+    assert upload(client, REGIONS).status_code == 403
+    assert not Region.objects.exists()
+
+
+def test_admin_index_links_the_upload_page_for_operators_only(operator_client, manager_client):
+    assert URL in operator_client.get("/admin/").content.decode()
+    assert URL not in manager_client.get("/admin/").content.decode()
