@@ -61,9 +61,12 @@ def test_wrong_kind_of_file_is_refused(operator_client, name, content, message):
     assert not Region.objects.exists()
 
 
-def test_warehouse_and_managers_cannot_upload(warehouse_client, manager_client):
-    assert warehouse_client.get(URL).status_code == 403
-    assert upload(manager_client, REGIONS).status_code == 403
+@pytest.mark.parametrize("user", ["warehouse_user", "manager_user"])
+def test_warehouse_and_managers_cannot_upload(request, user):
+    client = Client()
+    client.force_login(request.getfixturevalue(user))
+    assert client.get(URL).status_code == 403
+    assert upload(client, REGIONS).status_code == 403
     assert not Region.objects.exists()
 
 
