@@ -32,7 +32,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -723,14 +723,26 @@ class ImportCommand(BaseCommand):
 
     def handle(self, *args, **options):
         importer = self.importer_class(batch_size=options.get("batch_size"), **self.importer_options(options))
-        report = run_import(
-            importer,
-            options.get("path"),
-            dry_run=options["dry_run"],
-            stdout=self.stdout,
-            stderr=self.stderr,
-            errors_path=options.get("errors"),
-        )
+        try:
+            report = run_import(
+                importer,
+                options.get("path"),
+                dry_run=options["dry_run"],
+                stdout=self.stdout,
+                stderr=self.stderr,
+                errors_path=options.get("errors"),
+            )
+        except (OperationalError, InterfaceError) as lost:
+            # The server went away (restart, network) or refused to go on (locked): every committed batch is kept and the batch
+            # under way was rolled back, so running the same command again finishes the file.
+            raise CommandError(
+                _(
+                    "The database stopped answering during %(command)s of %(path)s (%(error)s). "
+                    "Every batch written before is kept; run the same command again to finish the file."
+                )
+                % {"command": importer.command, "path": options.get("path"), "error": str(lost).strip().splitlines()[0]},
+                returncode=3,
+            ) from lost
         if report.rejected:
             raise CommandError(
                 _("%(count)s row(s) rejected; see %(path)s") % {"count": report.rejected, "path": report.error_report},
