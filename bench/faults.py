@@ -47,12 +47,14 @@ def say(message: str) -> None:
 def env_for(database: str, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
-        CELERY_BROKER_URL=BROKER,
-        DJANGO_SETTINGS_MODULE="config.settings.base",
-        DJANGO_DEBUG="false",
-        LOG_LEVEL="INFO",
-        **extra,
+        {
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+            "CELERY_BROKER_URL": BROKER,
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "DJANGO_DEBUG": "false",
+            "LOG_LEVEL": "INFO",
+            **extra,
+        }
     )
     return env
 
