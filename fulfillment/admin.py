@@ -531,20 +531,7 @@ class ImportRunAdmin(admin.ModelAdmin):
     list_select_related = ("by",)
     list_filter = ("command", "dry_run")
     search_fields = ("source",)
-    readonly_fields = (
-        "command",
-        "source",
-        "started_at",
-        "finished_at",
-        "dry_run",
-        "rows_read",
-        "rows_inserted",
-        "rows_updated",
-        "rows_unchanged",
-        "rows_rejected",
-        "error_report",
-        "by",
-    )
+    readonly_fields = (*list_display, "error_report")
 
     # A record of what a command did: written by the commands only.
     def has_add_permission(self, request):

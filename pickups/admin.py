@@ -57,6 +57,19 @@ def _report_action(model_admin, request, refused: list[str], done_message: str) 
         )
 
 
+def _apply_each(queryset, transition, *, label=None) -> tuple[int, list[str]]:
+    """Run a service transition on each selected row (each under its own row lock); count the done
+    ones and collect why the others were refused."""
+    done, refused = 0, []
+    for obj in queryset.order_by("pk"):
+        try:
+            transition(obj)
+            done += 1
+        except ValidationError as error:
+            refused.append(f"{label(obj)}: {_messages_of(error)}" if label else _messages_of(error))
+    return done, refused
+
+
 # --------------------------------------------------------------------------- bags
 
 
@@ -235,26 +248,18 @@ class ConsolidationBagAdmin(admin.ModelAdmin):
     # -- actions -------------------------------------------------------------------------------
     @admin.action(permissions=["seal"], description=_("Seal selected bags"))
     def seal_bags(self, request, queryset):
-        sealed, refused = 0, []
-        for bag in queryset.order_by("pk"):
-            try:
-                services.bag_seal(bag=bag, by=request.user)
-                sealed += 1
-            except ValidationError as error:
-                refused.append(f"{bag.number}: {_messages_of(error)}")
+        sealed, refused = _apply_each(
+            queryset, lambda bag: services.bag_seal(bag=bag, by=request.user), label=lambda bag: bag.number
+        )
         self._report(
             request, refused, ngettext("%(count)d bag sealed.", "%(count)d bags sealed.", sealed) % {"count": sealed}
         )
 
     @admin.action(permissions=["change"], description=_("Report selected bags lost by the carrier"))
     def report_lost(self, request, queryset):
-        reported, refused = 0, []
-        for bag in queryset.order_by("pk"):
-            try:
-                services.bag_report_lost(bag=bag, by=request.user)
-                reported += 1
-            except ValidationError as error:
-                refused.append(f"{bag.number}: {_messages_of(error)}")
+        reported, refused = _apply_each(
+            queryset, lambda bag: services.bag_report_lost(bag=bag, by=request.user), label=lambda bag: bag.number
+        )
         self._report(
             request,
             refused,
@@ -673,13 +678,7 @@ class HandoverSheetAdmin(admin.ModelAdmin):
 
     @admin.action(permissions=["change"], description=_("Book pickup of selected sheets"))
     def book_sheets(self, request, queryset):
-        done, refused = 0, []
-        for sheet in queryset.order_by("pk"):
-            try:
-                services.handover_sheet_book(sheet=sheet, by=request.user)
-                done += 1
-            except ValidationError as error:
-                refused.append(_messages_of(error))
+        done, refused = _apply_each(queryset, lambda sheet: services.handover_sheet_book(sheet=sheet, by=request.user))
         self._report(
             request, refused, ngettext("%(count)d sheet booked.", "%(count)d sheets booked.", done) % {"count": done}
         )
@@ -705,13 +704,10 @@ class HandoverSheetAdmin(admin.ModelAdmin):
             return self._action_form_response(
                 request, queryset, form, "cancel_sheets", _("Cancel handover sheets"), _("Cancel the sheets")
             )
-        done, refused = 0, []
-        for sheet in queryset.order_by("pk"):
-            try:
-                services.handover_sheet_cancel(sheet=sheet, by=request.user, reason=form.cleaned_data["reason"])
-                done += 1
-            except ValidationError as error:
-                refused.append(_messages_of(error))
+        done, refused = _apply_each(
+            queryset,
+            lambda sheet: services.handover_sheet_cancel(sheet=sheet, by=request.user, reason=form.cleaned_data["reason"]),
+        )
         self._report(
             request,
             refused,
@@ -731,18 +727,15 @@ class HandoverSheetAdmin(admin.ModelAdmin):
                 _("Record the pickup agent's confirmation"),
                 _("Record pickup"),
             )
-        done, refused = 0, []
-        for sheet in queryset.order_by("pk"):
-            try:
-                services.handover_sheet_confirm_pickup(
-                    sheet=sheet,
-                    picked_up_at=form.cleaned_data["picked_up_at"],
-                    agent=form.cleaned_data["agent"],
-                    by=request.user,
-                )
-                done += 1
-            except ValidationError as error:
-                refused.append(_messages_of(error))
+        done, refused = _apply_each(
+            queryset,
+            lambda sheet: services.handover_sheet_confirm_pickup(
+                sheet=sheet,
+                picked_up_at=form.cleaned_data["picked_up_at"],
+                agent=form.cleaned_data["agent"],
+                by=request.user,
+            ),
+        )
         self._report(
             request,
             refused,
