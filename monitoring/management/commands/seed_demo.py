@@ -465,12 +465,14 @@ class Planner:
                 # A small bag of its own: lost by the carrier (third day) or still open (now).
                 chunks.append(chunks[-1][-6:])
                 chunks[-2] = chunks[-2][:-6]
+            # One sheet per round: the agent takes all its bags at once.
+            round_pickup_at = round_at + HOUR * rng.uniform(1.5, 2.8)
             for number, chunk in enumerate(chunks):
                 last_chunk = number == len(chunks) - 1 and len(chunks) > 1
                 bag = BagPlan(
                     at=round_at,
                     parcels=chunk,
-                    pickup_at=None if is_last else round_at + HOUR * rng.uniform(1.5, 2.8),
+                    pickup_at=None if is_last else round_pickup_at,
                     lost=index == 2 and last_chunk,
                     cancelled_first=index == 3 and number == 0,
                     sealed=not (is_last and last_chunk),  # the last one is still being filled
