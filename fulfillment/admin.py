@@ -364,7 +364,7 @@ class ParcelAdmin(ShopTimeZoneMixin, BigTableAdmin):
         return False
 
     def has_mark_ready_permission(self, request):
-        return request.user.has_perm("fulfillment.change_parcel")
+        return request.user.has_perm("fulfillment.mark_ready_to_ship_parcel")
 
     @admin.display(description=_("tracking number"), ordering="tracking_no")
     def tracking_no_or_untracked(self, parcel):

@@ -220,6 +220,7 @@ class Parcel(models.Model):
     class Meta:
         verbose_name = _("parcel")
         verbose_name_plural = _("parcels")
+        permissions = [("mark_ready_to_ship_parcel", _("Can mark parcels ready to ship"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["carrier", "tracking_no"],
