@@ -9,7 +9,7 @@ import pytest
 from fulfillment.models import Parcel
 from fulfillment.signals import parcels_changed
 from fulfillment.tests.factories import HolidayFactory, OrderFactory, ParcelFactory, RegionFactory, ShopFactory
-from monitoring.deadlines import recompute_deadlines
+from monitoring.deadlines import DEADLINE_FIELDS, recompute_deadlines
 from monitoring.models import SlaPolicy
 from monitoring.tests.factories import RouteStandardFactory
 
@@ -243,3 +243,47 @@ def test_unchanged_deadlines_are_not_rewritten(national_day):
     SlaPolicy.objects.filter(platform="tmall").update(is_active=False)
     assert recompute_deadlines(parcel_ids=ids) == 1  # its deadlines cleared
     assert recompute_deadlines(parcel_ids=ids) == 0
+
+
+def _deadlines(parcels) -> dict[int, tuple]:
+    return {
+        row[0]: row[1:]
+        for row in Parcel.objects.filter(pk__in=[p.pk for p in parcels]).values_list("pk", *DEADLINE_FIELDS)
+    }
+
+
+def test_batch_of_ids_matches_the_set_recompute():
+    """The `parcels_changed` path (ids, sorted to policies in Python) writes what the SQL-set path writes."""
+    RegionFactory(province="Xinjiang", city="", is_remote=True)
+    HolidayFactory(date=datetime.date(2026, 3, 3), is_working_day=False)
+    mixed = [
+        parcel("tmall", "mall", picked_up=True),
+        parcel("tmall", "marketplace", shipped=True),
+        parcel("taobao", "marketplace", paid_at=at(2022, 6, 1, 9, 0), picked_up=True),  # 618 campaign
+        parcel("taobao", "marketplace", paid_at=at(2022, 6, 21, 0, 0), picked_up=True),  # just after it
+        parcel("lazada", "mall", tz="Asia/Manila", ready=True),
+        parcel("lazada", "marketplace", tz="Asia/Kuala_Lumpur", picked_up=True),
+        parcel("lazada", "marketplace", tz="Asia/Manila", paid_at=at(2026, 3, 2, 23, 30)),
+    ]
+    remote = parcel("tmall", "mall", picked_up=True)
+    remote.order.origin_province, remote.order.dest_province = "Zhejiang", "Xinjiang"
+    remote.order.save()
+    RouteStandardFactory(origin_province="Zhejiang", dest_province="Xinjiang", days=4)
+    out = parcel("tmall", "mall", picked_up=True)
+    Parcel.objects.filter(pk=out.pk).update(out_for_delivery_at=at(2026, 3, 3, 9, 0))
+    mixed += [remote, out]
+
+    parcels_changed.send(sender=Parcel, parcel_ids=[p.pk for p in mixed], reason="events")
+    by_batch = _deadlines(mixed)
+    Parcel.objects.update(ship_due_at=None, route_due_at=None, stagnation_due_at=at(2000, 1, 1, 0, 0))
+    recompute_deadlines(parcels=Parcel.objects.all())
+    assert _deadlines(mixed) == by_batch
+    assert all(any(v is not None for v in row) for row in by_batch.values())
+    assert by_batch[remote.pk][7] is not None  # route standard applied
+
+    SlaPolicy.objects.filter(platform="lazada").update(is_active=False)  # Lazada parcels lose their deadlines
+    recompute_deadlines(parcel_ids=[p.pk for p in mixed])
+    by_batch = _deadlines(mixed)
+    recompute_deadlines(parcels=Parcel.objects.all())
+    assert _deadlines(mixed) == by_batch
+    assert by_batch[mixed[4].pk] == (None,) * 10
