@@ -35,10 +35,10 @@ def weighed_bag(shop, parcels=2, **dims):
     return bag
 
 
-def booked_sheet(shop, bags=None):
+def draft_sheet(shop, bags=None):
     bags = bags or [services.bag_seal(bag=weighed_bag(shop), by=None)]
     start = timezone.now() + datetime.timedelta(hours=1)
-    sheet = services.handover_sheet_create(
+    return services.handover_sheet_create(
         shop=shop,
         carrier=CarrierFactory(code="YTO"),
         pickup_address="文一西路 969 号",
@@ -49,7 +49,10 @@ def booked_sheet(shop, bags=None):
         bags=bags,
         by=None,
     )
-    return services.handover_sheet_book(sheet=sheet, by=None)
+
+
+def booked_sheet(shop, bags=None):
+    return services.handover_sheet_book(sheet=draft_sheet(shop, bags), by=None)
 
 
 # --------------------------------------------------------------------------- bags
@@ -229,17 +232,7 @@ def test_loose_lazada_parcels_are_refused_with_a_clear_message(warehouse_client)
 
 def test_book_button(warehouse_client, shop):
     bag = services.bag_seal(bag=weighed_bag(shop), by=None)
-    sheet = services.handover_sheet_create(
-        shop=shop,
-        carrier=CarrierFactory(code="YTO"),
-        pickup_address="x",
-        pickup_province="浙江省",
-        pickup_city="杭州市",
-        window_start=timezone.now(),
-        window_end=timezone.now(),
-        bags=[bag],
-        by=None,
-    )
+    sheet = draft_sheet(shop, [bag])
     url = reverse("admin:pickups_handoversheet_change", args=[sheet.pk])
     warehouse_client.post(url, {**inline_management(), "_book": "1"})
     sheet.refresh_from_db()
@@ -366,17 +359,7 @@ def test_confirm_pickup_page(warehouse_client, shop):
 def test_confirm_pickup_action_reports_skipped_drafts(warehouse_client, shop):
     sheet = booked_sheet(shop)
     draft_bag = services.bag_seal(bag=weighed_bag(shop), by=None)
-    draft = services.handover_sheet_create(
-        shop=shop,
-        carrier=CarrierFactory(code="YTO"),
-        pickup_address="x",
-        pickup_province="浙江省",
-        pickup_city="杭州市",
-        window_start=timezone.now(),
-        window_end=timezone.now(),
-        bags=[draft_bag],
-        by=None,
-    )
+    draft = draft_sheet(shop, [draft_bag])
     response = warehouse_client.post(
         reverse("admin:pickups_handoversheet_changelist"),
         {
