@@ -114,10 +114,12 @@ def phase_import(database_url: str, csv_path: str, *, receivers: bool = True) ->
     django_setup(database_url)
     from django.db import connection
 
-    from fulfillment.signals import parcels_changed
+    from fulfillment.signals import parcels_changed, parcels_drafted
 
     if not receivers:
-        parcels_changed.receivers = []  # fulfillment's own work only: no back-dating, no deadlines
+        # fulfillment's own work only: no back-dating, no deadlines
+        parcels_changed.receivers = []
+        parcels_drafted.receivers = []
 
     from fulfillment.importers import EventImporter, run_import
     from fulfillment.models import TrackingEvent

@@ -32,7 +32,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -970,6 +970,14 @@ class EventImporter(Importer):
 
     def begin(self):
         kind = "timestamptz" if self.postgres else "text"
+        if self.postgres:
+            # A batch's staging rows (~10 MB) stay in the session's temp buffers (8 MB by default)
+            # instead of spilling to temp files. Settable only before the session's first temp table.
+            try:
+                with transaction.atomic(), self.connection.cursor() as cursor:
+                    cursor.execute("SET temp_buffers TO '256MB'")
+            except DatabaseError:
+                pass
         with self.connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMP TABLE IF NOT EXISTS {_EVENT_STAGE} (line integer, carrier_code text, tracking_no text, "
@@ -1024,7 +1032,7 @@ class EventImporter(Importer):
                 # last batches reported as committed (never corrupt anything); re-running the file
                 # restores them, exactly as after a killed import.
                 # (And room for the batch's hash joins and sort in memory rather than temp files.)
-                cursor.execute("SET LOCAL synchronous_commit TO OFF; SET LOCAL work_mem TO '64MB'")
+                cursor.execute("SET LOCAL synchronous_commit TO OFF; SET LOCAL work_mem TO '64MB'; SET LOCAL jit TO off; SET CONSTRAINTS ALL IMMEDIATE")
             self._load_stage(cursor, records)
             # 1. Events for a parcel we do not know are reported, not stored.
             cursor.execute(

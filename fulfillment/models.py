@@ -163,8 +163,15 @@ class Parcel(models.Model):
         Shop, on_delete=models.PROTECT, related_name="parcels", verbose_name=_("shop"), db_index=False
     )
     platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
+    # No single-column index: the unique (carrier, tracking number) index serves the lookups by carrier.
     carrier = models.ForeignKey(
-        Carrier, on_delete=models.PROTECT, null=True, blank=True, related_name="parcels", verbose_name=_("carrier")
+        Carrier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="parcels",
+        verbose_name=_("carrier"),
+        db_index=False,
     )
     outlet = models.ForeignKey(
         CarrierOutlet,
@@ -233,9 +240,8 @@ class Parcel(models.Model):
             ),
         ]
         # ship_due_at, update_warn_at and stagnation_warn_at are indexed over unfinished parcels
-        # only, by monitoring/migrations/0004 (the scan is their only reader).
-        # ship_due_at, update_warn_at and stagnation_warn_at are indexed over unfinished parcels only,
-        # by monitoring/migrations/0004 (the scan is their only reader).
+        # only, by monitoring/migrations/0004 (the scan is their only reader). Every index here is
+        # written on each milestone or deadline change of a parcel: none without a reader.
         indexes = [
             # Pattern ops: serves the admin's exact (=) and prefix (LIKE 'X%') tracking-number search
             # whatever the database collation (PostgreSQL; other databases ignore opclasses).
@@ -244,7 +250,6 @@ class Parcel(models.Model):
             models.Index(fields=["shop", "paid_at"], name="parcel_shop_paid_idx"),
             models.Index(fields=["outlet", "paid_at"], name="parcel_outlet_paid_idx"),
             models.Index(fields=["paid_at"], name="parcel_paid_idx"),
-            models.Index(fields=["picked_up_at"], name="parcel_picked_up_idx"),
             models.Index(fields=["last_event_at"], name="parcel_last_event_idx"),
             models.Index(fields=["pickup_warn_at"], name="parcel_pickup_warn_idx"),
             models.Index(fields=["sorting_due_at"], name="parcel_sorting_due_idx"),
@@ -275,6 +280,73 @@ class EventCode(models.TextChoices):
 
 # Every code but `info` is a valid node (DESIGN.md).
 VALID_NODE_CODES = tuple(c for c in EventCode.values if c != EventCode.INFO)
+
+
+class ParcelDraft(models.Model):
+    """The next values of a batch of parcels, in a temporary table of the importing connection.
+
+    Folding tracking events into parcels changes milestones, then pickups back-dates and monitoring
+    recomputes deadlines from them. Done on the parcel table, each step rewrites every parcel row
+    with all its indexes; done here (a temporary table without indexes, `services.parcel_drafts`),
+    the receivers of `parcels_drafted` adjust the drafts and one UPDATE writes each changed parcel
+    once. Never migrated (`managed = False`); the columns are the parcel's that these steps read or
+    write, under the same names, so the same querysets and F() expressions work on both models.
+    """
+
+    id = models.BigIntegerField(primary_key=True)  # the parcel's
+    order = models.ForeignKey(Order, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    shop = models.ForeignKey(Shop, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    platform = models.CharField(max_length=16)
+    outlet = models.ForeignKey(
+        CarrierOutlet, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    status = models.CharField(max_length=24)
+    paid_at = models.DateTimeField()
+    shipped_at = models.DateTimeField(null=True)
+    rts_at = models.DateTimeField(null=True)
+    picked_up_at = models.DateTimeField(null=True)
+    sorting_centre_at = models.DateTimeField(null=True)
+    out_for_delivery_at = models.DateTimeField(null=True)
+    delivered_at = models.DateTimeField(null=True)
+    last_event_at = models.DateTimeField(null=True)
+    ship_due_at = models.DateTimeField(null=True)
+    pickup_warn_at = models.DateTimeField(null=True)
+    pickup_due_at = models.DateTimeField(null=True)
+    update_warn_at = models.DateTimeField(null=True)
+    update_due_at = models.DateTimeField(null=True)
+    sorting_due_at = models.DateTimeField(null=True)
+    delivery_due_at = models.DateTimeField(null=True)
+    route_due_at = models.DateTimeField(null=True)
+    stagnation_warn_at = models.DateTimeField(null=True)
+    stagnation_due_at = models.DateTimeField(null=True)
+
+    class Meta:
+        managed = False
+        db_table = "fulfillment_parcel_draft"
+
+    def __str__(self):
+        return f"draft of parcel {self.pk}"
+
+    # The columns a draft may change: written back to the parcel when they differ.
+    WRITABLE = (
+        "outlet_id",
+        "status",
+        "picked_up_at",
+        "sorting_centre_at",
+        "out_for_delivery_at",
+        "delivered_at",
+        "last_event_at",
+        "ship_due_at",
+        "pickup_warn_at",
+        "pickup_due_at",
+        "update_warn_at",
+        "update_due_at",
+        "sorting_due_at",
+        "delivery_due_at",
+        "route_due_at",
+        "stagnation_warn_at",
+        "stagnation_due_at",
+    )
 
 
 class TrackingEvent(models.Model):

@@ -21,11 +21,12 @@ from fulfillment.models import (
     STATUS_RANK,
     EventCode,
     Parcel,
+    ParcelDraft,
     ParcelStatus,
     Platform,
     SellerTier,
 )
-from fulfillment.signals import parcels_changed
+from fulfillment.signals import parcels_changed, parcels_drafted
 
 logger = logging.getLogger(__name__)
 
@@ -60,18 +61,18 @@ class TransitionNotAllowed(ValidationError):
     """A refused change of a parcel's state; the message says why in a clerk's words."""
 
 
-def send_parcels_changed(*, parcel_ids: Iterable[int], reason: str, sender=Parcel) -> int:
+def send_parcels_changed(*, parcel_ids: Iterable[int], reason: str, sender=Parcel, drafted: bool = False) -> int:
     """Send `parcels_changed` in chunks of at most SIGNAL_CHUNK ids; returns how many ids were sent."""
     chunk: list[int] = []
     sent = 0
     for parcel_id in parcel_ids:
         chunk.append(parcel_id)
         if len(chunk) >= SIGNAL_CHUNK:
-            parcels_changed.send(sender=sender, parcel_ids=chunk, reason=reason)
+            parcels_changed.send(sender=sender, parcel_ids=chunk, reason=reason, drafted=drafted)
             sent += len(chunk)
             chunk = []
     if chunk:
-        parcels_changed.send(sender=sender, parcel_ids=chunk, reason=reason)
+        parcels_changed.send(sender=sender, parcel_ids=chunk, reason=reason, drafted=drafted)
         sent += len(chunk)
     return sent
 
@@ -87,14 +88,14 @@ def _rank_to_status_case(column: str) -> str:
     return f"CASE {column} {whens} END"
 
 
-def refresh_milestones_sql(*, event_filter: str, returning: bool = False) -> str:
-    """One UPDATE … FROM (aggregate over events) — PostgreSQL and SQLite ≥ 3.33 alike.
+def refresh_milestones_sql(*, event_filter: str) -> str:
+    """One UPDATE … FROM (aggregate over events) of the parcel drafts — PostgreSQL and SQLite ≥ 3.33 alike.
 
-    `event_filter` is a trusted SQL condition on the events `e` to fold into their parcels: all
-    events of some parcels (`e.parcel_id IN …`), or only those an import batch just inserted
+    `event_filter` is a trusted SQL condition on the events `e` to fold into their parcels' drafts:
+    all events of some parcels (`e.parcel_id IN …`), or only those an import batch just inserted
     (`e.id > <max id before the batch>`). Folding is commutative and idempotent (earliest first
     milestones, latest node, highest status rank, earliest outlet), so folding only the new events
-    gives the same parcels as folding them all. The first parameter is `updated_at`.
+    gives the same parcels as folding them all.
     """
     vendor = connection.vendor
     least, greatest = ("LEAST", "GREATEST") if vendor == "postgresql" else ("MIN", "MAX")
@@ -118,7 +119,7 @@ def refresh_milestones_sql(*, event_filter: str, returning: bool = False) -> str
         )
     current_rank = _case("p.status", {str(s): r for s, r in STATUS_RANK.items()}, default="0")
     return f"""
-        UPDATE fulfillment_parcel AS p SET
+        UPDATE {DRAFT_TABLE} AS p SET
             {first_sets},
             last_event_at = {greatest}(COALESCE(p.last_event_at, agg.last_node), COALESCE(agg.last_node, p.last_event_at)),
             outlet_id = CASE
@@ -130,8 +131,7 @@ def refresh_milestones_sql(*, event_filter: str, returning: bool = False) -> str
                 THEN agg.first_outlet_id
                 ELSE p.outlet_id END,
             status = CASE WHEN agg.top_rank > {current_rank}
-                          THEN {_rank_to_status_case("agg.top_rank")} ELSE p.status END,
-            updated_at = %s
+                          THEN {_rank_to_status_case("agg.top_rank")} ELSE p.status END
         FROM (
             SELECT e.parcel_id,
                 {aggregates},
@@ -144,8 +144,59 @@ def refresh_milestones_sql(*, event_filter: str, returning: bool = False) -> str
             GROUP BY e.parcel_id
         ) AS agg
         WHERE p.id = agg.parcel_id
-        {"RETURNING id" if returning else ""}
     """  # noqa: S608 — every interpolated piece is a constant of this module; values go through params
+
+
+DRAFT_TABLE = ParcelDraft._meta.db_table
+_DRAFT_COLUMNS = ", ".join(field.column for field in ParcelDraft._meta.concrete_fields)
+
+
+def _drafts_start(cursor, *, parcels_sql: str, params) -> None:
+    """Empty the connection's draft table (created on first use) and copy the parcels of `parcels_sql`
+    (a trusted `SELECT id …`) into it, locked until the batch commits: a parcel changed by another
+    transaction meanwhile would otherwise be overwritten with the values read here."""
+    create_sql, _params = connection.SchemaEditorClass(connection, collect_sql=True).table_sql(ParcelDraft)
+    cursor.execute(create_sql.replace("CREATE TABLE", "CREATE TEMPORARY TABLE IF NOT EXISTS", 1))
+    cursor.execute(f"DELETE FROM {DRAFT_TABLE}")  # noqa: S608 — constants; not TRUNCATE: cheap for a small table inside a dry run's savepoints
+    lock = " ORDER BY id FOR UPDATE" if connection.vendor == "postgresql" else ""
+    cursor.execute(
+        f"INSERT INTO {DRAFT_TABLE} ({_DRAFT_COLUMNS}) "  # noqa: S608 — constants and a trusted select
+        f"SELECT {_DRAFT_COLUMNS} FROM fulfillment_parcel WHERE id IN ({parcels_sql}){lock}",
+        params,
+    )
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {DRAFT_TABLE}")  # the planner's row count for the joins below
+
+
+def _drafts_write(cursor) -> list[int]:
+    """One UPDATE of every parcel whose draft differs from it; returns their ids."""
+    distinct = " IS DISTINCT FROM " if connection.vendor == "postgresql" else " IS NOT "
+    sets = ", ".join(f"{column} = d.{column}" for column in ParcelDraft.WRITABLE)
+    differs = " OR ".join(f"p.{column}{distinct}d.{column}" for column in ParcelDraft.WRITABLE)
+    returning = "p.id" if connection.vendor == "postgresql" else "id"  # SQLite: the target's columns, unqualified
+    cursor.execute(
+        f"UPDATE fulfillment_parcel AS p SET {sets}, updated_at = %s "  # noqa: S608 — constants only
+        f"FROM {DRAFT_TABLE} AS d WHERE p.id = d.id AND ({differs}) RETURNING {returning}",
+        [timezone.now()],
+    )
+    return sorted(row[0] for row in cursor.fetchall())
+
+
+def _fold_events(*, parcels_sql: str, parcels_params, event_filter: str, event_params, reason: str) -> tuple[int, list[int]]:
+    """Draft the parcels, fold the events into the drafts, let `parcels_drafted` receivers adjust
+    them, write the changed parcels once, announce them with `parcels_changed(drafted=True)`.
+
+    Returns (parcels that had events to fold, ids of the parcels written).
+    """
+    with connection.cursor() as cursor:
+        _drafts_start(cursor, parcels_sql=parcels_sql, params=parcels_params)
+        cursor.execute(refresh_milestones_sql(event_filter=event_filter), event_params)
+        folded = max(cursor.rowcount, 0)
+    parcels_drafted.send(sender=ParcelDraft, reason=reason)
+    with connection.cursor() as cursor:
+        written = _drafts_write(cursor)
+    send_parcels_changed(parcel_ids=written, reason=reason, drafted=True)
+    return folded, written
 
 
 @transaction.atomic
@@ -158,38 +209,44 @@ def parcels_refresh_milestones(*, parcel_ids: Iterable[int], reason: str = "even
     the one of the earliest event naming an outlet; the status moves to the highest-ranked status
     any event implies and never backwards (`STATUS_RANK`), so a late old event changes nothing.
     The result depends only on the set of events, not on the order or batches they arrived in: an
-    interrupted import re-run ends where a clean run does. Then sends `parcels_changed`.
-    Returns the number of parcels refreshed.
+    interrupted import re-run ends where a clean run does. The `parcels_drafted` receivers then
+    back-date pickups and recompute deadlines, and each changed parcel is written once.
+    Returns the number of parcels that had events.
     """
     ids = sorted(set(parcel_ids))
     refreshed = 0
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        for start in range(0, len(ids), SIGNAL_CHUNK):
-            chunk = ids[start : start + SIGNAL_CHUNK]
-            if connection.vendor == "postgresql":
-                cursor.execute(refresh_milestones_sql(event_filter="e.parcel_id = ANY(%s)"), [now, chunk])
-            else:
-                marks = ",".join(["%s"] * len(chunk))
-                cursor.execute(refresh_milestones_sql(event_filter=f"e.parcel_id IN ({marks})"), [now, *chunk])
-            refreshed += max(cursor.rowcount, 0)
-    send_parcels_changed(parcel_ids=ids, reason=reason)
+    for start in range(0, len(ids), SIGNAL_CHUNK):
+        chunk = ids[start : start + SIGNAL_CHUNK]
+        if connection.vendor == "postgresql":
+            parcels_sql, params = "SELECT unnest(%s::bigint[])", [chunk]
+        else:
+            parcels_sql, params = ",".join(["%s"] * len(chunk)), chunk
+        folded, _written = _fold_events(
+            parcels_sql=parcels_sql,
+            parcels_params=params,
+            event_filter=f"e.parcel_id IN (SELECT id FROM {DRAFT_TABLE})",  # noqa: S608 — a constant
+            event_params=[],
+            reason=reason,
+        )
+        refreshed += folded
     return refreshed
 
 
 def parcels_fold_new_events(*, after_event_id: int, reason: str = "events") -> list[int]:
     """Fold the events with id > `after_event_id` (just inserted by an import batch) into their parcels.
 
-    The importer's set-based path: one UPDATE over the new events only (see `refresh_milestones_sql`),
-    then `parcels_changed` for the parcels touched. Returns their ids. Call inside the batch's transaction.
+    The importer's set-based path: the parcels with new events are drafted, the new events folded
+    into the drafts (see `refresh_milestones_sql`), and each changed parcel is written once. Returns
+    the ids of the parcels written. Call inside the batch's transaction.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            refresh_milestones_sql(event_filter="e.id > %s", returning=True), [timezone.now(), after_event_id]
-        )
-        ids = sorted(row[0] for row in cursor.fetchall())
-    send_parcels_changed(parcel_ids=ids, reason=reason)
-    return ids
+    _folded, written = _fold_events(
+        parcels_sql="SELECT DISTINCT parcel_id FROM fulfillment_trackingevent WHERE id > %s",
+        parcels_params=[after_event_id],
+        event_filter="e.id > %s",
+        event_params=[after_event_id],
+        reason=reason,
+    )
+    return written
 
 
 def _parcel_ids(parcels) -> list[int]:

@@ -32,7 +32,7 @@ from django.db.models.functions import TruncDate
 from django.db.models.lookups import Exact
 
 from fulfillment.calendar import add_days, at_local_hour, end_of_day, holiday_overrides, start_of_day, zone
-from fulfillment.models import Order, Parcel, Region
+from fulfillment.models import Order, Parcel, ParcelDraft, Region
 from monitoring.models import RouteStandard, SlaPolicy
 
 DEADLINE_FIELDS = (
@@ -130,7 +130,7 @@ def without_jit() -> None:
             cursor.execute("SET LOCAL jit = off")
 
 
-def _recompute(parcels: QuerySet, policies: Sequence[SlaPolicy]) -> int:
+def _recompute(parcels: QuerySet, policies: Sequence[SlaPolicy], *, remote: Q | None = None) -> int:
     without_jit()
     any_deadline = Q(pk__in=[])
     for column in DEADLINE_FIELDS:
@@ -141,7 +141,7 @@ def _recompute(parcels: QuerySet, policies: Sequence[SlaPolicy]) -> int:
         subset = parcels.filter(governed)
         zones = subset.order_by().values_list("shop__timezone", flat=True).distinct()
         for tz_name in zones:
-            touched += _apply_policy(subset.filter(shop__timezone=tz_name), policy, tz_name, route_days)
+            touched += _apply_policy(subset.filter(shop__timezone=tz_name), policy, tz_name, route_days, remote=remote)
     return touched
 
 
@@ -337,6 +337,21 @@ def _local_day_case(parcels: QuerySet, source: str, tz, deadline_for, *, working
     return Case(*whens, default=None, output_field=DateTimeField())
 
 
-def parcels_changed_receiver(sender, *, parcel_ids, reason="", **kwargs) -> None:
-    """`fulfillment.signals.parcels_changed`: recompute the deadlines of the changed parcels."""
-    recompute_deadlines(parcel_ids=parcel_ids)
+def parcels_changed_receiver(sender, *, parcel_ids, reason="", drafted=False, **kwargs) -> None:
+    """`fulfillment.signals.parcels_changed`: recompute the deadlines of the changed parcels
+    (unless they were computed on the parcels' drafts, `parcels_drafted_receiver`)."""
+    if not drafted:
+        recompute_deadlines(parcel_ids=parcel_ids)
+
+
+def parcels_drafted_receiver(sender, **kwargs) -> None:
+    """`fulfillment.signals.parcels_drafted`: the deadlines of the drafted parcels, on the drafts."""
+    recompute_draft_deadlines()
+
+
+def recompute_draft_deadlines() -> int:
+    """Every deadline of the parcel drafts (`ParcelDraft`: one batch, in a temporary table).
+
+    The set statements of a full recompute, on the small draft table: the destination's remote
+    flag and route standard are probed per draft through the order's primary key."""
+    return _recompute(ParcelDraft.objects.all(), active_policies(), remote=destination_is_remote_probed())

@@ -9,41 +9,51 @@ time, so the back-dated value survives later refreshes.
 
 from __future__ import annotations
 
-from django.db.models import Exists, F, Min, OuterRef, Q, Subquery
+from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from fulfillment.models import Parcel
+from fulfillment.models import Parcel, ParcelDraft
 
 from .models import BagItem, BagStatus, ConsolidationBag, Transition
 
 
-def backdate_pickups(sender=None, *, parcel_ids, reason="", **kwargs) -> None:
+def backdate_pickups(sender=None, *, parcel_ids, reason="", drafted=False, **kwargs) -> None:
+    """`parcels_changed`: back-date (unless done on the drafts already), then mark bags received."""
     parcel_ids = list(parcel_ids)
     if not parcel_ids:
         return
-    backdate_parcels(parcel_ids)
+    if not drafted:
+        backdate_parcels(Parcel.objects.filter(pk__in=parcel_ids))
     mark_bags_received(parcel_ids)
 
 
-def backdate_parcels(parcel_ids: list[int]) -> tuple[int, int]:
-    """Returns (bagged parcels back-dated to their bag's pickup, unlisted parcels dated from their inbound)."""
-    now = timezone.now()
-    bag_pickup = BagItem.objects.filter(parcel_id=OuterRef("pk")).values("bag__picked_up_at")[:1]
+def backdate_drafts(sender=None, **kwargs) -> None:
+    """`parcels_drafted`: back-date the drafted parcels before they are written."""
+    backdate_parcels(ParcelDraft.objects.all())
+
+
+def backdate_parcels(parcels: QuerySet) -> tuple[int, int]:
+    """Back-date the parcels of `parcels` (of `Parcel` or `ParcelDraft`) that have reached the sorting centre.
+
+    Returns (bagged parcels back-dated to their bag's pickup, unlisted parcels dated from their inbound).
+    """
+    touch = {"updated_at": timezone.now()} if parcels.model is Parcel else {}
+    in_a_bag = BagItem.objects.filter(parcel_id=OuterRef("pk"))
+    in_a_picked_up_bag = in_a_bag.filter(
+        bag__picked_up_at__isnull=False, bag__status__in=(BagStatus.PICKED_UP, BagStatus.RECEIVED)
+    )
+    bag_pickup = Subquery(in_a_picked_up_bag.values("bag__picked_up_at")[:1])
     bagged = (
-        Parcel.objects.filter(
-            pk__in=parcel_ids,
-            sorting_centre_at__isnull=False,
-            bag_item__bag__picked_up_at__isnull=False,
-            bag_item__bag__status__in=(BagStatus.PICKED_UP, BagStatus.RECEIVED),
-        )
-        .filter(Q(picked_up_at__isnull=True) | ~Q(picked_up_at=Subquery(bag_pickup)))
-        .update(picked_up_at=Subquery(bag_pickup), updated_at=now)
+        parcels.filter(sorting_centre_at__isnull=False)
+        .filter(Exists(in_a_picked_up_bag))
+        .filter(Q(picked_up_at__isnull=True) | ~Q(picked_up_at=bag_pickup))
+        .update(picked_up_at=bag_pickup, **touch)
     )
     unlisted = (
-        Parcel.objects.filter(pk__in=parcel_ids, sorting_centre_at__isnull=False, picked_up_at__isnull=True)
-        .exclude(Exists(BagItem.objects.filter(parcel_id=OuterRef("pk"))))
-        .update(picked_up_at=F("sorting_centre_at"), updated_at=now)
+        parcels.filter(sorting_centre_at__isnull=False, picked_up_at__isnull=True)
+        .exclude(Exists(in_a_bag))
+        .update(picked_up_at=F("sorting_centre_at"), **touch)
     )
     return bagged, unlisted
 
