@@ -251,10 +251,19 @@ class Parcel(models.Model):
             models.Index(fields=["outlet", "paid_at"], name="parcel_outlet_paid_idx"),
             models.Index(fields=["paid_at"], name="parcel_paid_idx"),
             models.Index(fields=["last_event_at"], name="parcel_last_event_idx"),
-            models.Index(fields=["pickup_warn_at"], name="parcel_pickup_warn_idx"),
-            models.Index(fields=["sorting_due_at"], name="parcel_sorting_due_idx"),
-            models.Index(fields=["delivery_due_at"], name="parcel_delivery_due_idx"),
-            models.Index(fields=["route_due_at"], name="parcel_route_due_idx"),
+            # The scan's clocks, each over the parcels it can still run on (the rule repeats the
+            # condition, so SQLite uses them too): a parcel past the milestone leaves the index,
+            # and its later milestone and deadline writes no longer touch it.
+            models.Index(
+                fields=["pickup_warn_at"], name="parcel_pickup_warn_open_idx", condition=Q(picked_up_at__isnull=True)
+            ),
+            models.Index(
+                fields=["sorting_due_at"], name="parcel_sorting_due_open_idx", condition=Q(sorting_centre_at__isnull=True)
+            ),
+            models.Index(
+                fields=["delivery_due_at"], name="parcel_delivery_due_open_idx", condition=Q(delivered_at__isnull=True)
+            ),
+            models.Index(fields=["route_due_at"], name="parcel_route_due_open_idx", condition=Q(delivered_at__isnull=True)),
         ]
 
     def __str__(self):

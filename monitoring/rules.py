@@ -122,6 +122,7 @@ RULES: tuple[Rule, ...] = (
         warn="pickup_warn_at",
         due="pickup_due_at",
         platforms=DOMESTIC,
+        requires=Q(picked_up_at__isnull=True),  # the stop condition, as the partial index's condition
         stop=Q(picked_up_at__isnull=False),
         compensation_rate="pickup_compensation_rate",
     ),
@@ -140,10 +141,17 @@ RULES: tuple[Rule, ...] = (
         kind=AlertKind.DELIVERY_OVERDUE,
         due="delivery_due_at",
         platforms=DOMESTIC,
+        requires=Q(delivered_at__isnull=True),
         stop=Q(delivered_at__isnull=False),
     ),
     # Route standard days (origin → destination province) + 3 days after the pickup.
-    Rule(kind=AlertKind.ROUTE_OVERDUE, due="route_due_at", platforms=DOMESTIC, stop=Q(delivered_at__isnull=False)),
+    Rule(
+        kind=AlertKind.ROUTE_OVERDUE,
+        due="route_due_at",
+        platforms=DOMESTIC,
+        requires=Q(delivered_at__isnull=True),
+        stop=Q(delivered_at__isnull=False),
+    ),
     # No valid node for 72 h (96 h to remote destinations), warning 8 h before; a newer node moves
     # the deadline, so the old alert is resolved and a new clock starts.
     Rule(
@@ -167,6 +175,7 @@ RULES: tuple[Rule, ...] = (
         kind=AlertKind.LAZADA_SORTING_OVERDUE,
         due="sorting_due_at",
         platforms=LAZADA,
+        requires=Q(sorting_centre_at__isnull=True),
         stop=Q(sorting_centre_at__isnull=False),
     ),
     # A buyer's false sign-off complaint: overdue at once, open until a manager resolves it.
