@@ -161,3 +161,29 @@ def test_parcels_changed_is_sent_in_chunks_of_at_most_5000(signals):
 
     assert sent == 12_000
     assert [len(ids) for _reason, ids in signals] == [5000, 5000, 2000]
+
+
+def test_folding_writes_each_changed_parcel_once_and_nothing_when_nothing_changed(signals):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    parcel = ParcelFactory(ready=True, paid_at=T0)
+    event(parcel, EventCode.PICKED_UP, hours(6))
+    event(parcel, EventCode.IN_TRANSIT, hours(9))
+
+    with CaptureQueriesContext(connection) as first:
+        parcels_refresh_milestones(parcel_ids=[parcel.pk])
+    parcel.refresh_from_db()
+    written_at = parcel.updated_at
+    parcels_refresh_milestones(parcel_ids=[parcel.pk])
+
+    def parcel_writes(queries):
+        return [q["sql"] for q in queries if q["sql"].startswith(("UPDATE fulfillment_parcel ", 'UPDATE "fulfillment_parcel" '))]
+
+    # Milestones, back-dating and deadlines were worked out on the draft: the parcel is written once,
+    # with its deadlines (monitoring's receiver ran on the draft), and not at all the second time.
+    assert len(parcel_writes(first.captured_queries)) == 1
+    assert parcel.picked_up_at == hours(6) and parcel.update_due_at is not None
+    parcel.refresh_from_db()
+    assert parcel.updated_at == written_at
+    assert signals == [("events", [parcel.pk])]  # the second refresh changed nothing: no announcement

@@ -147,3 +147,19 @@ def test_back_dating_is_one_statement_per_rule(shop, django_assert_max_num_queri
     assert set(type(items[0]).objects.filter(pk__in=[p.pk for p in items]).values_list("picked_up_at", flat=True)) == {
         T0
     }
+
+
+def test_deadlines_count_from_the_back_dated_pickup_in_the_same_write(shop):
+    """Back-dating and deadlines both run on the parcel's draft: the update clock starts at the bag's pickup."""
+    from monitoring.deadlines import active_policies, policy_for
+
+    bag, (parcel, _) = picked_up_bag(shop)
+    policy = policy_for(
+        platform=parcel.platform, seller_tier=parcel.order.seller_tier, paid_at=parcel.paid_at, policies=active_policies()
+    )
+
+    arrive(parcel, T0 + datetime.timedelta(hours=30))
+
+    assert parcel.picked_up_at == T0
+    assert policy.update_due_hours
+    assert parcel.update_due_at == T0 + datetime.timedelta(hours=policy.update_due_hours)
