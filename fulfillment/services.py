@@ -88,16 +88,18 @@ def _rank_to_status_case(column: str) -> str:
     return f"CASE {column} {whens} END"
 
 
-def refresh_milestones_sql(*, event_filter: str) -> str:
+def refresh_milestones_sql(*, event_filter: str, by_event_id: bool = False) -> str:
     """One UPDATE … FROM (aggregate over events) of the parcel drafts — PostgreSQL and SQLite ≥ 3.33 alike.
 
     `event_filter` is a trusted SQL condition on the events `e` to fold into their parcels' drafts:
     all events of some parcels (`e.parcel_id IN …`), or only those an import batch just inserted
     (`e.id > <max id before the batch>`). Folding is commutative and idempotent (earliest first
     milestones, latest node, highest status rank, earliest outlet), so folding only the new events
-    gives the same parcels as folding them all.
+    gives the same parcels as folding them all. `by_event_id`: the filter is an id range (see
+    `_events_by_id`).
     """
     vendor = connection.vendor
+    events = _events_by_id() if by_event_id else "fulfillment_trackingevent AS e"
     least, greatest = ("LEAST", "GREATEST") if vendor == "postgresql" else ("MIN", "MAX")
     event_rank = {str(code): STATUS_RANK[status] for code, status in EVENT_STATUS.items()}
     valid_nodes = ", ".join(f"'{code}'" for code in EVENT_STATUS)
@@ -139,12 +141,18 @@ def refresh_milestones_sql(*, event_filter: str) -> str:
                 MAX({_case("e.code", event_rank)}) AS top_rank,
                 MIN(CASE WHEN e.outlet_id IS NOT NULL THEN e.occurred_at END) AS first_outlet_at,
                 {first_outlet} AS first_outlet_id
-            FROM fulfillment_trackingevent e
+            FROM {events}
             WHERE {event_filter}
             GROUP BY e.parcel_id
         ) AS agg
         WHERE p.id = agg.parcel_id
     """  # noqa: S608 — every interpolated piece is a constant of this module; values go through params
+
+
+def _events_by_id() -> str:
+    """The events table for a filter on `e.id` (an import batch's new events). SQLite, without
+    statistics, would rather walk the whole (parcel, time, …) index than the rowid range."""
+    return "fulfillment_trackingevent AS e" + (" NOT INDEXED" if connection.vendor == "sqlite" else "")
 
 
 DRAFT_TABLE = ParcelDraft._meta.db_table
@@ -173,16 +181,23 @@ def _drafts_write(cursor) -> list[int]:
     distinct = " IS DISTINCT FROM " if connection.vendor == "postgresql" else " IS NOT "
     sets = ", ".join(f"{column} = d.{column}" for column in ParcelDraft.WRITABLE)
     differs = " OR ".join(f"p.{column}{distinct}d.{column}" for column in ParcelDraft.WRITABLE)
-    returning = "p.id" if connection.vendor == "postgresql" else "id"  # SQLite: the target's columns, unqualified
+    if connection.vendor == "postgresql":
+        returning, drafted = "p.id", ""
+    else:
+        # RETURNING: the target's columns, unqualified. The IN makes SQLite look the parcels up by
+        # the drafts' ids rather than scan every parcel.
+        returning, drafted = "id", f" AND p.id IN (SELECT id FROM {DRAFT_TABLE})"  # noqa: S608 — a constant
     cursor.execute(
         f"UPDATE fulfillment_parcel AS p SET {sets}, updated_at = %s "  # noqa: S608 — constants only
-        f"FROM {DRAFT_TABLE} AS d WHERE p.id = d.id AND ({differs}) RETURNING {returning}",
+        f"FROM {DRAFT_TABLE} AS d WHERE p.id = d.id{drafted} AND ({differs}) RETURNING {returning}",
         [timezone.now()],
     )
     return sorted(row[0] for row in cursor.fetchall())
 
 
-def _fold_events(*, parcels_sql: str, parcels_params, event_filter: str, event_params, reason: str) -> tuple[int, list[int]]:
+def _fold_events(
+    *, parcels_sql: str, parcels_params, event_filter: str, event_params, reason: str, by_event_id: bool = False
+) -> tuple[int, list[int]]:
     """Draft the parcels, fold the events into the drafts, let `parcels_drafted` receivers adjust
     them, write the changed parcels once, announce them with `parcels_changed(drafted=True)`.
 
@@ -190,7 +205,7 @@ def _fold_events(*, parcels_sql: str, parcels_params, event_filter: str, event_p
     """
     with connection.cursor() as cursor:
         _drafts_start(cursor, parcels_sql=parcels_sql, params=parcels_params)
-        cursor.execute(refresh_milestones_sql(event_filter=event_filter), event_params)
+        cursor.execute(refresh_milestones_sql(event_filter=event_filter, by_event_id=by_event_id), event_params)
         folded = max(cursor.rowcount, 0)
     parcels_drafted.send(sender=ParcelDraft, reason=reason)
     with connection.cursor() as cursor:
@@ -240,11 +255,12 @@ def parcels_fold_new_events(*, after_event_id: int, reason: str = "events") -> l
     the ids of the parcels written. Call inside the batch's transaction.
     """
     _folded, written = _fold_events(
-        parcels_sql="SELECT DISTINCT parcel_id FROM fulfillment_trackingevent WHERE id > %s",
+        parcels_sql=f"SELECT DISTINCT e.parcel_id FROM {_events_by_id()} WHERE e.id > %s",  # noqa: S608 — constants
         parcels_params=[after_event_id],
         event_filter="e.id > %s",
         event_params=[after_event_id],
         reason=reason,
+        by_event_id=True,
     )
     return written
 

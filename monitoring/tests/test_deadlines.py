@@ -287,3 +287,16 @@ def test_batch_of_ids_matches_the_set_recompute():
     recompute_deadlines(parcels=Parcel.objects.all())
     assert _deadlines(mixed) == by_batch
     assert by_batch[mixed[4].pk] == (None,) * 10
+
+
+def test_hour_deadlines_keep_the_fraction_of_a_second_and_cross_month_and_year_ends():
+    """The deadline is the exact instant, as stored (SQLite adds the hours with its own date function)."""
+    paid = datetime.datetime(2026, 12, 31, 23, 30, 15, 123456, tzinfo=datetime.UTC)
+    picked = datetime.datetime(2027, 2, 28, 20, 0, 0, 999999, tzinfo=datetime.UTC)
+    p = recomputed(parcel(paid_at=paid, picked_up=True, picked_up_at=picked, last_event_at=picked))
+    assert p.ship_due_at == paid + 24 * H == datetime.datetime(2027, 1, 1, 23, 30, 15, 123456, tzinfo=datetime.UTC)
+    assert p.pickup_due_at == paid + 48 * H
+    assert p.update_due_at == picked + 24 * H == datetime.datetime(2027, 3, 1, 20, 0, 0, 999999, tzinfo=datetime.UTC)
+    assert p.stagnation_due_at == picked + 72 * H
+    # Stored exactly as Django writes the value itself: an equality filter finds it.
+    assert Parcel.objects.filter(pk=p.pk, ship_due_at=paid + 24 * H, update_due_at=picked + 24 * H).exists()
