@@ -980,6 +980,12 @@ class EventImporter(Importer):
                     cursor.execute("SET temp_buffers TO '256MB'")
             except DatabaseError:
                 pass
+        else:
+            # SQLite's page cache is 2 MB by default: the parcel and event indexes of a large import
+            # are read from the file over and over. 128 MB for this connection (counted in the
+            # importing process's memory).
+            with self.connection.cursor() as cursor:
+                cursor.execute("PRAGMA cache_size = -131072")
         with self.connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMP TABLE IF NOT EXISTS {_EVENT_STAGE} (line integer, carrier_code text, tracking_no text, "
