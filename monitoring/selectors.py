@@ -238,21 +238,36 @@ def percent(rate: Decimal | None) -> Decimal | None:
 
 @dataclass
 class RateRow:
+    """Both rates of a cohort. A parcel counts in a rate once its outcome is known: picked up within
+    48 h, or 48 h gone by without it (`pickup_decided`); likewise 24 h after the pickup for the
+    update rate. Parcels still inside their window are *pending*, neither success nor failure, so
+    today's row is not shown as a collapse of the pickup rate."""
+
     label: object  # a date, a week's Monday, an outlet, or a text
     paid: int = 0
     picked_within_48h: int = 0
+    pickup_decided: int = 0
     picked_up: int = 0
     updated_within_24h: int = 0
+    update_decided: int = 0
     star_rating: int | None = None
     outlet: CarrierOutlet | None = None
 
     @property
     def pickup_rate(self) -> Decimal | None:
-        return _rate(self.picked_within_48h, self.paid)
+        return _rate(self.picked_within_48h, self.pickup_decided)
 
     @property
     def update_rate(self) -> Decimal | None:
-        return _rate(self.updated_within_24h, self.picked_up)
+        return _rate(self.updated_within_24h, self.update_decided)
+
+    @property
+    def pickup_pending(self) -> int:
+        return self.paid - self.pickup_decided
+
+    @property
+    def update_pending(self) -> int:
+        return self.picked_up - self.update_decided
 
     @property
     def pickup_percent(self) -> Decimal | None:
@@ -265,8 +280,10 @@ class RateRow:
     def add(self, other: RateRow) -> None:
         self.paid += other.paid
         self.picked_within_48h += other.picked_within_48h
+        self.pickup_decided += other.pickup_decided
         self.picked_up += other.picked_up
         self.updated_within_24h += other.updated_within_24h
+        self.update_decided += other.update_decided
 
 
 @dataclass
@@ -292,13 +309,20 @@ def _paid_cohort(shop: Shop, start, end) -> QuerySet[Parcel]:
     return _shop_parcels(shop).filter(paid_at__gte=start, paid_at__lt=end)
 
 
-def _cohort_counts() -> dict:
-    """The four counts of both rates, as conditional aggregates of one GROUP BY."""
+def _cohort_counts(now: datetime.datetime) -> dict:
+    """The counts of both rates at `now`, as conditional aggregates of one GROUP BY."""
+    picked_within_48h, updated_within_24h = _picked_up_within_48h(), _updated_within_24h()
     return {
         "paid": Count("id"),
-        "picked_within_48h": Count("id", filter=_picked_up_within_48h()),
+        "picked_within_48h": Count("id", filter=picked_within_48h),
+        "pickup_decided": Count(
+            "id", filter=Q(paid_at__lte=now - datetime.timedelta(hours=PICKUP_HOURS)) | picked_within_48h
+        ),
         "picked_up": Count("id", filter=Q(picked_up_at__isnull=False)),
-        "updated_within_24h": Count("id", filter=_updated_within_24h()),
+        "updated_within_24h": Count("id", filter=updated_within_24h),
+        "update_decided": Count(
+            "id", filter=Q(picked_up_at__lte=now - datetime.timedelta(hours=UPDATE_HOURS)) | updated_within_24h
+        ),
     }
 
 
@@ -307,12 +331,16 @@ def _rate_row(label, row: dict) -> RateRow:
         label,
         paid=row["paid"],
         picked_within_48h=row["picked_within_48h"],
+        pickup_decided=row["pickup_decided"],
         picked_up=row["picked_up"],
         updated_within_24h=row["updated_within_24h"],
+        update_decided=row["update_decided"],
     )
 
 
-def shop_indicators(*, shop: Shop, date_from: datetime.date, date_to: datetime.date) -> ShopIndicators:
+def shop_indicators(
+    *, shop: Shop, date_from: datetime.date, date_to: datetime.date, now: datetime.datetime | None = None
+) -> ShopIndicators:
     """Both rates per local day of payment and per week (Monday to Sunday) of the period, and over it.
 
     One SQL aggregate grouped by local day; the weeks and the period are sums of those day rows.
@@ -324,7 +352,7 @@ def shop_indicators(*, shop: Shop, date_from: datetime.date, date_to: datetime.d
         for row in _paid_cohort(shop, start, end)
         .annotate(day=TruncDate("paid_at", tzinfo=tz))
         .values("day")
-        .annotate(**_cohort_counts())
+        .annotate(**_cohort_counts(now or timezone.now()))
     }
 
     days, weeks, total = [], {}, RateRow("total")
@@ -363,7 +391,12 @@ class Scorecards:
 
 
 def outlet_scorecards(
-    *, shop: Shop, date_from: datetime.date, date_to: datetime.date, limit: int | None = None
+    *,
+    shop: Shop,
+    date_from: datetime.date,
+    date_to: datetime.date,
+    limit: int | None = None,
+    now: datetime.datetime | None = None,
 ) -> Scorecards:
     """The two rates per courier outlet (the parcel's outlet) of the shop's parcels, and the shop's own.
 
@@ -375,7 +408,7 @@ def outlet_scorecards(
     start, end = _period_bounds(date_from, date_to, tz)
     rows: dict[int | None, RateRow] = {
         row["outlet"]: _rate_row(row["outlet"], row)
-        for row in _paid_cohort(shop, start, end).values("outlet").annotate(**_cohort_counts())
+        for row in _paid_cohort(shop, start, end).values("outlet").annotate(**_cohort_counts(now or timezone.now()))
     }
     shop_total = RateRow("shop")
     for row in rows.values():

@@ -346,3 +346,35 @@ def test_outlet_scorecards_limit_keeps_the_worst_outlets(hand_made):
     assert [row.outlet.code for row in cards.outlets] == ["HZ2"]
     assert cards.outlet_count == 2
     assert cards.shop_total.paid == 5
+
+
+def test_parcels_inside_their_window_are_pending_not_failures():
+    """At NOW: paid 10 h ago and not picked up yet is pending; 50 h ago and not picked up is late."""
+    shop = ShopFactory(code="fresh", platform=Platform.TMALL)
+    hours = datetime.timedelta(hours=1)
+    parcel(shop, paid_at=NOW - 10 * hours)  # pending pickup
+    picked = parcel(shop, paid_at=NOW - 10 * hours, picked_up_at=NOW - 5 * hours)  # picked: update pending
+    parcel(shop, paid_at=NOW - 50 * hours)  # late: a failure
+    parcel(shop, paid_at=NOW - 60 * hours, picked_up_at=NOW - 40 * hours)  # update window over, no node
+    event(picked, NOW - 6 * hours)  # before the pickup: not an update
+
+    data = selectors.shop_indicators(shop=shop, date_from=(NOW - 60 * hours).date(), date_to=NOW.date(), now=NOW)
+
+    total = data.total
+    assert (total.paid, total.pickup_decided, total.pickup_pending) == (4, 3, 1)
+    assert total.pickup_rate == Decimal("0.6667")  # 2 picked within 48 h of the 3 decided
+    assert (total.picked_up, total.update_decided, total.update_pending) == (2, 1, 1)
+    assert total.update_rate == Decimal("0")  # the early one had no node within 24 h; `picked` is still in its window
+    # A day whose every parcel is still inside its window has no rate yet, only pending parcels.
+    today = next(row for row in data.days if row.paid and row.pickup_decided == 1 and row.pickup_pending == 1)
+    assert today.pickup_rate == Decimal("1") and today.update_rate is None and today.update_pending == 1
+
+
+def test_a_day_with_only_pending_parcels_has_no_rate():
+    shop = ShopFactory(code="today", platform=Platform.TMALL)
+    parcel(shop, paid_at=NOW - datetime.timedelta(hours=2))
+
+    data = selectors.shop_indicators(shop=shop, date_from=NOW.date(), date_to=NOW.date(), now=NOW)
+
+    (day,) = data.days
+    assert (day.paid, day.pickup_pending, day.pickup_rate) == (1, 1, None)

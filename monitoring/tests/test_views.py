@@ -167,6 +167,16 @@ def test_shop_indicators_page_shows_rates_against_target(manager_client):
     assert "below-target" in content
 
 
+def test_shop_indicators_page_shows_todays_parcels_as_pending(manager_client):
+    shop = ShopFactory(code="a", platform=Platform.TMALL)
+    ParcelFactory(order=OrderFactory(shop=shop, paid_at=timezone.now() - datetime.timedelta(hours=1)), shipped=True)
+
+    content = manager_client.get(reverse("monitoring:shops"), {"shop": shop.pk}).content.decode()
+
+    assert 'id="period-pickup-rate">pending<' in content
+    assert "0.0%" not in content  # not a collapse of the pickup rate
+
+
 def test_indicators_refuse_a_reversed_period(manager_client):
     shop = ShopFactory(code="a")
     response = manager_client.get(
