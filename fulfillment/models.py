@@ -155,6 +155,21 @@ STATUS_RANK = {
 FINISHED_STATUSES = (ParcelStatus.CANCELLED, ParcelStatus.DELIVERED, ParcelStatus.RETURNED, ParcelStatus.LOST)
 
 
+# The parcel's deadline columns, computed by monitoring from its SLA policy.
+DEADLINE_FIELDS = (
+    "ship_due_at",
+    "pickup_warn_at",
+    "pickup_due_at",
+    "update_warn_at",
+    "update_due_at",
+    "sorting_due_at",
+    "delivery_due_at",
+    "route_due_at",
+    "stagnation_warn_at",
+    "stagnation_due_at",
+)
+
+
 class Parcel(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="parcels", verbose_name=_("order"))
     # Copied from the order so that every scan and dashboard filter is a query on this table alone.
@@ -345,16 +360,7 @@ class ParcelDraft(models.Model):
         "out_for_delivery_at",
         "delivered_at",
         "last_event_at",
-        "ship_due_at",
-        "pickup_warn_at",
-        "pickup_due_at",
-        "update_warn_at",
-        "update_due_at",
-        "sorting_due_at",
-        "delivery_due_at",
-        "route_due_at",
-        "stagnation_warn_at",
-        "stagnation_due_at",
+        *DEADLINE_FIELDS,
     )
 
 

@@ -32,21 +32,8 @@ from django.db.models.functions import TruncDate
 from django.db.models.lookups import Exact
 
 from fulfillment.calendar import add_days, at_local_hour, end_of_day, holiday_overrides, start_of_day, zone
-from fulfillment.models import Order, Parcel, ParcelDraft, Region
+from fulfillment.models import DEADLINE_FIELDS, Order, Parcel, ParcelDraft, Region
 from monitoring.models import RouteStandard, SlaPolicy
-
-DEADLINE_FIELDS = (
-    "ship_due_at",
-    "pickup_warn_at",
-    "pickup_due_at",
-    "update_warn_at",
-    "update_due_at",
-    "sorting_due_at",
-    "delivery_due_at",
-    "route_due_at",
-    "stagnation_warn_at",
-    "stagnation_due_at",
-)
 
 # Parcels per statement when ids are given (SQLite's bound-variable limit leaves room for this).
 ID_BATCH = 5000
