@@ -187,3 +187,43 @@ def test_folding_writes_each_changed_parcel_once_and_nothing_when_nothing_change
     parcel.refresh_from_db()
     assert parcel.updated_at == written_at
     assert signals == [("events", [parcel.pk])]  # the second refresh changed nothing: no announcement
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_fold_never_overwrites_a_concurrent_change_of_the_parcel():
+    """A clerk's transaction changes a parcel while a batch folds events into it: the fold drafts the
+    parcel under a row lock (`FOR UPDATE`), so it waits for the clerk's commit, reads the committed
+    row and writes the clerk's change back unharmed."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from fulfillment.models import Parcel
+
+    parcel = ParcelFactory(paid_at=T0)
+    assert parcel.status == ParcelStatus.PAID
+    event(parcel, EventCode.INFO, hours(3))  # an event that moves no milestone and no status
+    locked = threading.Event()
+
+    def clerk():
+        try:
+            with transaction.atomic():
+                Parcel.objects.select_for_update().filter(pk=parcel.pk).update(
+                    status=ParcelStatus.READY_TO_SHIP, rts_at=hours(1)
+                )
+                locked.set()
+                time.sleep(1.5)  # the fold below starts meanwhile and must wait
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=clerk)
+    thread.start()
+    assert locked.wait(10)
+    parcels_refresh_milestones(parcel_ids=[parcel.pk])
+    thread.join(30)
+
+    parcel.refresh_from_db()
+    assert parcel.status == ParcelStatus.READY_TO_SHIP  # a stale draft would have written `paid` back
+    assert parcel.ship_due_at is not None  # and the fold did write the parcel (its deadlines)
