@@ -764,11 +764,20 @@ class RegionRecord:
 
 
 class RegionImporter(Importer):
-    """`province,city,is_remote`; `city` empty = the whole province. Keyed by (province, city)."""
+    """`province,city,is_remote`; `city` empty = the whole province. Keyed by (province, city).
+
+    After the file, the running parcels bound for a region whose remote flag changed are announced
+    with `parcels_changed(reason="regions")`, so that their stagnation deadlines (72 h, 96 h to
+    remote destinations) follow without a manual `recompute_deadlines`.
+    """
 
     command = "import_regions"
     required_columns = ("province", "city", "is_remote")
     batch_size = 2000
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.changed_regions: set[tuple[str, str]] = set()
 
     def clean_row(self, row, line):
         return RegionRecord(
@@ -791,14 +800,23 @@ class RegionImporter(Importer):
             region = existing.get(key)
             if region is None:
                 new.append(Region(province=record.province, city=record.city, is_remote=record.is_remote))
+                if record.is_remote:  # an unknown region counted as not remote until now
+                    self.changed_regions.add(key)
             elif region.is_remote != record.is_remote:
                 region.is_remote = record.is_remote
                 changed.append(region)
+                self.changed_regions.add(key)
             else:
                 unchanged += 1
         Region.objects.bulk_create(new)
         Region.objects.bulk_update(changed, ["is_remote"])
         return len(new), len(changed), unchanged + len(records) - len(latest)
+
+    def finish(self):
+        if self.changed_regions:
+            from fulfillment.services import parcels_destination_remote_changed
+
+            parcels_destination_remote_changed(regions=self.changed_regions)
 
 
 @dataclass(slots=True)

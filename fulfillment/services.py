@@ -315,6 +315,26 @@ def parcel_cancel(*, parcel: Parcel, by, reason: str) -> Parcel:
     return parcel
 
 
+def parcels_destination_remote_changed(*, regions: Iterable[tuple[str, str]]) -> int:
+    """Announce the running parcels bound for `regions` ((province, city); city "" = the whole
+    province) after their remote flag changed: only the stagnation clock (picked up, with a valid
+    node) depends on it. Returns how many parcels were announced."""
+    bound_for = Q(pk__in=[])
+    whole = sorted({province for province, city in regions if not city})
+    if whole:
+        bound_for |= Q(order__dest_province__in=whole)
+    for province, city in sorted(regions):
+        if city:
+            bound_for |= Q(order__dest_province=province, order__dest_city=city)
+    parcels = (
+        Parcel.objects.filter(bound_for, picked_up_at__isnull=False, last_event_at__isnull=False)
+        .exclude(status__in=[ParcelStatus.CANCELLED, ParcelStatus.DELIVERED, ParcelStatus.RETURNED, ParcelStatus.LOST])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return send_parcels_changed(parcel_ids=parcels.iterator(chunk_size=SIGNAL_CHUNK), reason="regions")
+
+
 def parcels_working_day_deadlines_changed(*, since: datetime.date) -> int:
     """Announce the parcels whose deadlines count working days after the calendar changed on/after `since`.
 

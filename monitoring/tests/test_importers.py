@@ -145,3 +145,31 @@ def test_missing_column_refuses_the_file(tmp_path):
     status, out, err = run("import_route_standards", path)
     assert status != 0 and "dest_province" in err
     assert not RouteStandard.objects.exists()
+
+
+def test_a_region_turned_remote_moves_the_stagnation_deadlines_of_its_running_parcels(tmp_path):
+    shop = ShopFactory(code="tm-r", platform="tmall")
+
+    def bound_for(province, city, **fields):
+        order = OrderFactory(shop=shop, dest_province=province, dest_city=city)
+        return ParcelFactory(order=order, picked_up=True, **fields)
+
+    lhasa, ganzi, chengdu = bound_for("西藏自治区", "拉萨市"), bound_for("四川省", "甘孜藏族自治州"), bound_for("四川省", "成都市")
+    recompute_deadlines(parcel_ids=[lhasa.pk, ganzi.pk, chengdu.pk])
+    regions = tmp_path / "regions.csv"
+    regions.write_text("province,city,is_remote\n西藏自治区,,true\n四川省,甘孜藏族自治州,1\n", encoding="utf-8")
+
+    status, out, _ = run("import_regions", regions)
+
+    assert status == 0 and "inserted 2" in out
+    for parcel, hours in ((lhasa, 96), (ganzi, 96), (chengdu, 72)):
+        parcel.refresh_from_db()
+        assert parcel.stagnation_due_at == parcel.last_event_at + hours * H, parcel.order.dest_city
+
+    # Back to not remote: the deadline follows again; a re-import of the same file changes nothing.
+    regions.write_text("province,city,is_remote\n西藏自治区,,false\n", encoding="utf-8")
+    run("import_regions", regions)
+    lhasa.refresh_from_db()
+    assert lhasa.stagnation_due_at == lhasa.last_event_at + 72 * H
+    status, out, _ = run("import_regions", regions)
+    assert "unchanged 1" in out
