@@ -161,8 +161,9 @@ _DRAFT_COLUMNS = ", ".join(field.column for field in ParcelDraft._meta.concrete_
 
 def _drafts_start(cursor, *, parcels_sql: str, params) -> None:
     """Empty the connection's draft table (created on first use) and copy the parcels of `parcels_sql`
-    (a trusted `SELECT id …`) into it, locked until the batch commits: a parcel changed by another
-    transaction meanwhile would otherwise be overwritten with the values read here."""
+    (trusted SQL for an `IN (…)`: a `SELECT id …` or a list of placeholders) into it, locked until the
+    batch commits: a parcel changed by another transaction meanwhile would otherwise be overwritten
+    with the values read here."""
     create_sql, _params = connection.SchemaEditorClass(connection, collect_sql=True).table_sql(ParcelDraft)
     cursor.execute(create_sql.replace("CREATE TABLE", "CREATE TEMPORARY TABLE IF NOT EXISTS", 1))
     cursor.execute(f"DELETE FROM {DRAFT_TABLE}")  # noqa: S608 — constants; not TRUNCATE: cheap for a small table inside a dry run's savepoints
