@@ -7,8 +7,6 @@ indexed columns, no full count, no date hierarchy.
 """
 
 import datetime
-import functools
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -23,6 +21,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from core.timezones import shop_zone
 from fulfillment.models import (
     FINISHED_STATUSES,
     Carrier,
@@ -49,14 +48,6 @@ EVENTS_SHOWN = 50
 ALERTS_SHOWN = 20
 MAX_SEARCH_TERMS = 200
 SHOP_TIME_FORMAT = "Y-m-d H:i"
-
-
-@functools.lru_cache(maxsize=64)
-def shop_zone(name: str) -> datetime.tzinfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE)
 
 
 def in_shop_time(value: datetime.datetime | None, shop: Shop) -> str | None:

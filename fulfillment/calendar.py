@@ -8,22 +8,12 @@ when counting working days the order day itself never counts.
 
 import datetime
 from collections.abc import Mapping
-from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from core.timezones import DEFAULT_TIMEZONE, shop_zone  # noqa: F401 - DEFAULT_TIMEZONE re-exported
 from fulfillment.models import Holiday
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 SATURDAY = 5
-
-
-@lru_cache(maxsize=64)
-def zone(name: str | None) -> ZoneInfo:
-    """The shop's time zone; an empty or unknown name falls back to Asia/Shanghai."""
-    try:
-        return ZoneInfo(name or DEFAULT_TIMEZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
 
 
 def holiday_overrides(start: datetime.date, end: datetime.date) -> dict[datetime.date, bool]:
@@ -80,21 +70,21 @@ def add_days(day: datetime.date, n: int, *, working: bool, overrides: Mapping[da
 
 def local_date(moment: datetime.datetime, tz: str | ZoneInfo | None = None) -> datetime.date:
     """The calendar day of an aware instant in the shop's time zone."""
-    return moment.astimezone(tz if isinstance(tz, ZoneInfo) else zone(tz)).date()
+    return moment.astimezone(tz if isinstance(tz, ZoneInfo) else shop_zone(tz)).date()
 
 
 def start_of_day(day: datetime.date, tz: str | ZoneInfo | None = None) -> datetime.datetime:
     """00:00:00 local time of `day`, as an aware datetime."""
-    return datetime.datetime.combine(day, datetime.time(0, 0), tzinfo=tz if isinstance(tz, ZoneInfo) else zone(tz))
+    return datetime.datetime.combine(day, datetime.time(0, 0), tzinfo=tz if isinstance(tz, ZoneInfo) else shop_zone(tz))
 
 
 def end_of_day(day: datetime.date, tz: str | ZoneInfo | None = None) -> datetime.datetime:
     """23:59:59 local time of `day`, the end of a day-based deadline."""
     return datetime.datetime.combine(
-        day, datetime.time(23, 59, 59), tzinfo=tz if isinstance(tz, ZoneInfo) else zone(tz)
+        day, datetime.time(23, 59, 59), tzinfo=tz if isinstance(tz, ZoneInfo) else shop_zone(tz)
     )
 
 
 def at_local_hour(day: datetime.date, hour: int, tz: str | ZoneInfo | None = None) -> datetime.datetime:
     """`hour`:00:00 local time of `day` (delivery: 20:00 on the day after out for delivery)."""
-    return datetime.datetime.combine(day, datetime.time(hour, 0), tzinfo=tz if isinstance(tz, ZoneInfo) else zone(tz))
+    return datetime.datetime.combine(day, datetime.time(hour, 0), tzinfo=tz if isinstance(tz, ZoneInfo) else shop_zone(tz))

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.timezones import DEFAULT_TIMEZONE, validate_timezone
+
 
 class Platform(models.TextChoices):
     TMALL = "tmall", _("Tmall")
@@ -28,7 +30,7 @@ class Shop(models.Model):
     seller_tier = models.CharField(
         _("seller tier"), max_length=16, choices=SellerTier.choices, default=SellerTier.MARKETPLACE
     )
-    timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    timezone = models.CharField(_("time zone"), max_length=64, default=DEFAULT_TIMEZONE, validators=[validate_timezone])
     pickup_address = models.TextField(_("pickup address"), blank=True)
     pickup_province = models.CharField(_("pickup province"), max_length=64, blank=True)
     pickup_city = models.CharField(_("pickup city"), max_length=64, blank=True)

@@ -11,12 +11,12 @@ import datetime
 import logging
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import TransitionNotAllowed  # noqa: F401 - re-exported: the agreed interface
 from fulfillment.models import (
     STATUS_RANK,
     EventCode,
@@ -55,10 +55,6 @@ FIRST_MILESTONES = {
     "out_for_delivery_at": EventCode.OUT_FOR_DELIVERY,
     "delivered_at": EventCode.DELIVERED,
 }
-
-
-class TransitionNotAllowed(ValidationError):
-    """A refused change of a parcel's state; the message says why in a clerk's words."""
 
 
 def send_parcels_changed(*, parcel_ids: Iterable[int], reason: str, sender=Parcel, drafted: bool = False) -> int:

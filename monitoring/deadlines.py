@@ -31,7 +31,8 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 from django.db.models.lookups import Exact
 
-from fulfillment.calendar import add_days, at_local_hour, end_of_day, holiday_overrides, start_of_day, zone
+from core.timezones import shop_zone
+from fulfillment.calendar import add_days, at_local_hour, end_of_day, holiday_overrides, start_of_day
 from fulfillment.models import DEADLINE_FIELDS, Order, Parcel, ParcelDraft, Region
 from monitoring.models import RouteStandard, SlaPolicy
 
@@ -241,7 +242,7 @@ def _apply_policy(
     parcels: QuerySet, policy: SlaPolicy, tz_name: str, route_days: list[int], *, remote: Q | None = None
 ) -> int:
     """One UPDATE for the parcels of one policy in one time zone, every deadline column at once."""
-    tz = zone(tz_name)
+    tz = shop_zone(tz_name)
     working = policy.count_working_days
     pickup_warn = policy.pickup_warn_hours if policy.pickup_warn_hours is not None else policy.pickup_due_hours
     update_warn = policy.update_warn_hours if policy.update_warn_hours is not None else policy.update_due_hours

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from core.timezones import shop_zone
 from fulfillment.models import VALID_NODE_CODES, CarrierOutlet, Parcel, Shop, TrackingEvent
 from monitoring.filters import STALLED_SORTS, StalledParcelFilter
 from monitoring.models import Alert, AlertKind, AlertLevel
@@ -40,7 +40,7 @@ PLATFORM_TARGETS: dict[str, dict[str, Decimal]] = {
 
 
 def shop_timezone(shop: Shop | None = None) -> ZoneInfo:
-    return ZoneInfo(shop.timezone if shop is not None and shop.timezone else settings.TIME_ZONE)
+    return shop_zone(shop.timezone if shop is not None else None)
 
 
 def open_alerts() -> QuerySet[Alert]:

@@ -16,13 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import BooleanField, Case, DecimalField, Exists, F, Func, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import TransitionNotAllowed  # noqa: F401 - re-exported: the agreed interface
 from fulfillment.models import FINISHED_STATUSES, Parcel
 from monitoring.deadlines import active_policies, policy_q, without_jit
 from monitoring.models import Alert, AlertKind, AlertLevel, Complaint, SlaPolicy, StagnationTicket
@@ -35,10 +36,6 @@ SCAN_LOCK_KEY = "monitoring:scan-lock"
 SCAN_ADVISORY_LOCK_ID = 0x5043_5343_414E
 SCAN_CACHE_LOCK_SECONDS = 30 * 60
 ANALYZE_AFTER_CHANGES = 1000
-
-
-class TransitionNotAllowed(ValidationError):
-    """A refused change to an alert or ticket, with a message a manager understands."""
 
 
 @dataclass

@@ -21,6 +21,7 @@ from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import TransitionNotAllowed  # noqa: F401 - re-exported: the agreed interface
 from fulfillment.models import STATUS_RANK, Carrier, Parcel, ParcelStatus, Platform, Shop
 from fulfillment.signals import parcels_changed
 
@@ -41,10 +42,6 @@ SIGNAL_BATCH = 5_000
 PICKUP_CLOCK_TOLERANCE = datetime.timedelta(
     minutes=10
 )  # a scanner's clock may run a little ahead  # parcels_changed carries at most this many ids (SQLite variable limit)
-
-
-class TransitionNotAllowed(ValidationError):  # noqa: N818 - the name is the agreed interface (DESIGN.md)
-    """A refused bag or sheet transition; `messages` are sentences a clerk understands."""
 
 
 def _statuses_below(status: str) -> list[str]:

@@ -15,7 +15,7 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me-0
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "backoffice.apps.ParcelControlAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "fulfillment",
     "pickups",
     "monitoring",
+    "backoffice",
 ]
 
 MIDDLEWARE = [

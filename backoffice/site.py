@@ -1,0 +1,7 @@
+"""The admin site of Parcel Control."""
+
+from django.contrib import admin
+
+
+class ParcelControlSite(admin.AdminSite):
+    pass
