@@ -59,3 +59,32 @@ def warehouse_client(client, warehouse_user):
 def manager_client(client, manager_user):
     client.force_login(manager_user)
     return client
+
+
+@pytest.fixture
+def announcements():
+    """`announcements()`: the `parcels_changed` announcements (reason, sorted ids) so far, after running
+    the on-commit callbacks queued until then — announcements wait for the commit, and a test's
+    transaction never commits. `announcements.before_commit`: what was sent before any commit."""
+    from django.db import connection
+
+    from fulfillment.signals import parcels_changed
+
+    calls = []
+
+    def receiver(sender, parcel_ids, reason, **kwargs):
+        calls.append((reason, sorted(parcel_ids)))
+
+    parcels_changed.connect(receiver, dispatch_uid="test-announcements")
+    start = len(connection.run_on_commit)
+
+    def committed():
+        pending = connection.run_on_commit[start:]
+        del connection.run_on_commit[start:]
+        for _savepoints, callback, _robust in pending:
+            callback()
+        return calls
+
+    committed.before_commit = calls
+    yield committed
+    parcels_changed.disconnect(dispatch_uid="test-announcements")

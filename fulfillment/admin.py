@@ -9,7 +9,7 @@ indexed columns, no full count, no date hierarchy.
 import datetime
 
 from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -21,9 +21,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import report_applied
 from core.timezones import shop_zone
 from fulfillment.models import (
-    FINISHED_STATUSES,
     Carrier,
     CarrierOutlet,
     Holiday,
@@ -35,7 +35,7 @@ from fulfillment.models import (
     TrackingEvent,
 )
 from fulfillment.paginators import EstimatedCountPaginator
-from fulfillment.signals import parcels_changed
+from fulfillment.parcel_state import rederive
 
 admin.site.site_header = _("Parcel Control")
 admin.site.site_title = _("Parcel Control")
@@ -47,6 +47,7 @@ admin.site.enable_nav_sidebar = False
 EVENTS_SHOWN = 50
 ALERTS_SHOWN = 20
 MAX_SEARCH_TERMS = 200
+MAX_SKIPS_LISTED = 20  # a message line, not a report: the first ones with their reasons
 SHOP_TIME_FORMAT = "Y-m-d H:i"
 
 
@@ -227,9 +228,7 @@ class OrderAdmin(ShopTimeZoneMixin, BigTableAdmin):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             # The destination and the amount feed the deadlines and the compensation estimates.
-            parcel_ids = list(obj.parcels.values_list("pk", flat=True))
-            if parcel_ids:
-                parcels_changed.send(sender=Order, parcel_ids=parcel_ids, reason="order_edited")
+            rederive(parcel_ids=obj.parcels.values_list("pk", flat=True), reason="order_edited")
 
 
 class LatestEventsFormSet(BaseInlineFormSet):
@@ -433,31 +432,20 @@ class ParcelAdmin(ShopTimeZoneMixin, BigTableAdmin):
     def mark_ready_to_ship(self, request, queryset):
         from fulfillment.services import parcels_mark_ready_to_ship
 
-        selected = queryset.count()
-        eligible = queryset.filter(tracking_no__isnull=False, rts_at__isnull=True).exclude(status__in=FINISHED_STATUSES)
-        marked = parcels_mark_ready_to_ship(parcels=eligible, at=timezone.now(), by=request.user)
-        skipped = selected - marked
-        self.message_user(
+        result = parcels_mark_ready_to_ship(parcels=queryset, at=timezone.now(), by=request.user)
+        marked = len(result.marked)
+        report_applied(
+            self,
             request,
-            ngettext(
+            refused=[f"{parcel}: {why}" for parcel, why in result.skipped[:MAX_SKIPS_LISTED]]
+            + ([f"… (+{len(result.skipped) - MAX_SKIPS_LISTED})"] if len(result.skipped) > MAX_SKIPS_LISTED else []),
+            done_message=ngettext(
                 "%(count)d parcel marked ready to ship.",
                 "%(count)d parcels marked ready to ship.",
                 marked,
             )
             % {"count": marked},
-            messages.SUCCESS if marked else messages.WARNING,
         )
-        if skipped:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d parcel skipped: already ready to ship, without a tracking number, or finished.",
-                    "%(count)d parcels skipped: already ready to ship, without a tracking number, or finished.",
-                    skipped,
-                )
-                % {"count": skipped},
-                messages.WARNING,
-            )
 
 
 @admin.register(TrackingEvent)

@@ -345,6 +345,11 @@ class ParcelDraft(models.Model):
     route_due_at = models.DateTimeField(null=True)
     stagnation_warn_at = models.DateTimeField(null=True)
     stagnation_due_at = models.DateTimeField(null=True)
+    cancelled_at = models.DateTimeField(null=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    cancel_reason = models.CharField(max_length=500)
 
     class Meta:
         managed = False
@@ -357,12 +362,17 @@ class ParcelDraft(models.Model):
     WRITABLE = (
         "outlet_id",
         "status",
+        "shipped_at",
+        "rts_at",
         "picked_up_at",
         "sorting_centre_at",
         "out_for_delivery_at",
         "delivered_at",
         "last_event_at",
         *DEADLINE_FIELDS,
+        "cancelled_at",
+        "cancelled_by_id",
+        "cancel_reason",
     )
 
 

@@ -12,14 +12,11 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from django.db import connection
 from django.db.models import (
-    BooleanField,
     Case,
     DateTimeField,
     Exists,
     F,
-    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -31,13 +28,14 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 from django.db.models.lookups import Exact
 
+from core.db.dialect import id_chunks, without_jit
+from core.db.expressions import IsDistinctFrom, plus
 from core.timezones import shop_zone
 from fulfillment.calendar import add_days, at_local_hour, end_of_day, holiday_overrides, start_of_day
-from fulfillment.models import DEADLINE_FIELDS, Order, Parcel, ParcelDraft, Region
+from fulfillment.models import DEADLINE_FIELDS, Order, Parcel, Region
 from monitoring.models import RouteStandard, SlaPolicy
 
 # Parcels per statement when ids are given (SQLite's bound-variable limit leaves room for this).
-ID_BATCH = 5000
 
 HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
@@ -103,19 +101,7 @@ def recompute_deadlines(*, parcel_ids: Iterable[int] | None = None, parcels: Que
     policies = active_policies()
     if parcel_ids is None:
         return _recompute(parcels if parcels is not None else Parcel.objects.all(), policies)
-    ids = sorted(set(parcel_ids))
-    touched = 0
-    for start in range(0, len(ids), ID_BATCH):
-        touched += _recompute_ids(ids[start : start + ID_BATCH], policies)
-    return touched
-
-
-def without_jit() -> None:
-    """PostgreSQL: no JIT for this transaction. Compiling these wide CASE/EXISTS statements costs
-    about a second each, more than running them; the planner's cost-based switch gets this wrong."""
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
+    return sum(_recompute_ids(chunk, policies) for chunk in id_chunks(parcel_ids))
 
 
 def _recompute(parcels: QuerySet, policies: Sequence[SlaPolicy], *, remote: Q | None = None) -> int:
@@ -178,21 +164,7 @@ def _plus_hours(field: str, hours: int | None):
 
 
 def _plus(field: str, delta: datetime.timedelta):
-    """`field + delta` (whole seconds). On SQLite with its own date function: Django's `+ interval`
-    there calls a Python function per row, most of the cost of a batch's deadlines."""
-    if connection.vendor == "sqlite":
-        return SqlitePlusSeconds(F(field), seconds=int(delta.total_seconds()))
-    return F(field) + Value(delta)
-
-
-class SqlitePlusSeconds(Func):
-    """SQLite: `datetime(t, '+N seconds')` on Django's text form of a UTC time, with the fraction of a
-    second carried over as written (adding whole seconds leaves it alone): the very text Django
-    would have stored, so comparisons with stored deadlines stay exact."""
-
-    # The whole seconds only go through datetime(): it rounds a fraction to milliseconds (.999999 → +1 s).
-    template = "(datetime(substr(%(expressions)s, 1, 19), '+%(seconds)d seconds') || substr(%(expressions)s, 20))"
-    output_field = DateTimeField()
+    return plus(field, delta)
 
 
 def _order_matches(condition: Q) -> Exists:
@@ -308,17 +280,6 @@ def _apply_policy(
     return parcels.filter(changed).update(**values)
 
 
-class IsDistinctFrom(Func):
-    """`a IS DISTINCT FROM b`: unequal, NULL-safe (SQLite spells it `IS NOT`)."""
-
-    arg_joiner = " IS DISTINCT FROM "
-    template = "(%(expressions)s)"
-    output_field = BooleanField()
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return super().as_sql(compiler, connection, arg_joiner=" IS NOT ", **extra_context)
-
-
 def _local_day_case(parcels: QuerySet, source: str, tz, deadline_for, *, working: bool):
     """CASE over the distinct local days of `source` in the set: each day's deadline (NULL without one)."""
     days = sorted(
@@ -343,21 +304,9 @@ def _local_day_case(parcels: QuerySet, source: str, tz, deadline_for, *, working
     return Case(*whens, default=None, output_field=DateTimeField())
 
 
-def parcels_changed_receiver(sender, *, parcel_ids, reason="", drafted=False, **kwargs) -> None:
-    """`fulfillment.signals.parcels_changed`: recompute the deadlines of the changed parcels
-    (unless they were computed on the parcels' drafts, `parcels_drafted_receiver`)."""
-    if not drafted:
-        recompute_deadlines(parcel_ids=parcel_ids)
-
-
-def parcels_drafted_receiver(sender, **kwargs) -> None:
-    """`fulfillment.signals.parcels_drafted`: the deadlines of the drafted parcels, on the drafts."""
-    recompute_draft_deadlines()
-
-
-def recompute_draft_deadlines() -> int:
-    """Every deadline of the parcel drafts (`ParcelDraft`: one batch, in a temporary table).
+def derive_deadlines(drafts: QuerySet) -> int:
+    """Monitoring's step of the parcel derivation pipeline: every deadline of the drafted parcels.
 
     The set statements of a full recompute, on the small draft table: the destination's remote
     flag and route standard are probed per draft through the order's primary key."""
-    return _recompute(ParcelDraft.objects.all(), active_policies(), remote=destination_is_remote_probed())
+    return _recompute(drafts, active_policies(), remote=destination_is_remote_probed())

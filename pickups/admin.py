@@ -20,6 +20,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin import apply_each, messages_of, report_applied
 from fulfillment.models import Parcel, Platform
 
 from . import services
@@ -39,36 +40,6 @@ from .selectors import (
     handover_sheet_contents,
     shop_free_pickup_eligibility,
 )
-
-
-def _messages_of(error: ValidationError) -> str:
-    return " ".join(str(m) for m in error.messages)
-
-
-def _report_action(model_admin, request, refused: list[str], done_message: str) -> None:
-    """How many rows an action changed, and how many it skipped and why."""
-    model_admin.message_user(request, done_message, messages.SUCCESS)
-    if refused:
-        model_admin.message_user(
-            request,
-            ngettext("%(count)d skipped: %(why)s", "%(count)d skipped: %(why)s", len(refused))
-            % {"count": len(refused), "why": " ".join(refused)},
-            messages.WARNING,
-        )
-
-
-def _apply_each(queryset, transition, *, label=None) -> tuple[int, list[str]]:
-    """Run a service transition on each selected row (each under its own row lock); count the done
-    ones and collect why the others were refused."""
-    done, refused = 0, []
-    for obj in queryset.order_by("pk"):
-        try:
-            transition(obj)
-            done += 1
-        except ValidationError as error:
-            refused.append(f"{label(obj)}: {_messages_of(error)}" if label else _messages_of(error))
-    return done, refused
-
 
 # --------------------------------------------------------------------------- bags
 
@@ -195,7 +166,7 @@ class ConsolidationBagAdmin(admin.ModelAdmin):
                 self.message_user(
                     request,
                     _("Bag %(bag)s was not sealed: %(problems)s")
-                    % {"bag": obj.number, "problems": _messages_of(error)},
+                    % {"bag": obj.number, "problems": messages_of(error)},
                     messages.ERROR,
                 )
             else:
@@ -214,7 +185,7 @@ class ConsolidationBagAdmin(admin.ModelAdmin):
             try:
                 services.bag_reopen(bag=obj, by=request.user, reason=_("Reopened in the admin"))
             except ValidationError as error:
-                self.message_user(request, _messages_of(error), messages.ERROR)
+                self.message_user(request, messages_of(error), messages.ERROR)
             else:
                 self.message_user(request, _("Bag %(bag)s is open again.") % {"bag": obj.number}, messages.SUCCESS)
             return HttpResponseRedirect(request.path)
@@ -248,7 +219,7 @@ class ConsolidationBagAdmin(admin.ModelAdmin):
     # -- actions -------------------------------------------------------------------------------
     @admin.action(permissions=["seal"], description=_("Seal selected bags"))
     def seal_bags(self, request, queryset):
-        sealed, refused = _apply_each(
+        sealed, refused = apply_each(
             queryset, lambda bag: services.bag_seal(bag=bag, by=request.user), label=lambda bag: bag.number
         )
         self._report(
@@ -257,7 +228,7 @@ class ConsolidationBagAdmin(admin.ModelAdmin):
 
     @admin.action(permissions=["change"], description=_("Report selected bags lost by the carrier"))
     def report_lost(self, request, queryset):
-        reported, refused = _apply_each(
+        reported, refused = apply_each(
             queryset, lambda bag: services.bag_report_lost(bag=bag, by=request.user), label=lambda bag: bag.number
         )
         self._report(
@@ -267,7 +238,7 @@ class ConsolidationBagAdmin(admin.ModelAdmin):
         )
 
     def _report(self, request, refused, done_message):
-        _report_action(self, request, refused, done_message)
+        report_applied(self, request, refused=refused, done_message=done_message)
 
     # -- extra pages ---------------------------------------------------------------------------
     def get_urls(self):
@@ -311,7 +282,7 @@ class ConsolidationBagAdmin(admin.ModelAdmin):
                         by=request.user,
                     )
                 except ValidationError as error:
-                    self.message_user(request, _messages_of(error), messages.ERROR)
+                    self.message_user(request, messages_of(error), messages.ERROR)
                 form = ScanForm()  # empty again, ready for the next scan
         parcels = list(bag_parcels(bag=bag))
         added = sum(1 for r in results if r.added)
@@ -342,7 +313,7 @@ class ConsolidationBagAdmin(admin.ModelAdmin):
         try:
             services.bag_remove_parcel(bag=bag, parcel=parcel, by=request.user)
         except ValidationError as error:
-            self.message_user(request, _messages_of(error), messages.ERROR)
+            self.message_user(request, messages_of(error), messages.ERROR)
         else:
             self.message_user(
                 request,
@@ -645,7 +616,7 @@ class HandoverSheetAdmin(admin.ModelAdmin):
             try:
                 services.handover_sheet_book(sheet=obj, by=request.user)
             except ValidationError as error:
-                self.message_user(request, _messages_of(error), messages.ERROR)
+                self.message_user(request, messages_of(error), messages.ERROR)
             else:
                 self.message_user(request, _("Handover sheet %(sheet)s is booked.") % {"sheet": obj.number})
         return HttpResponseRedirect(request.path)
@@ -674,11 +645,11 @@ class HandoverSheetAdmin(admin.ModelAdmin):
 
     # -- actions -------------------------------------------------------------------------------
     def _report(self, request, refused, done_message):
-        _report_action(self, request, refused, done_message)
+        report_applied(self, request, refused=refused, done_message=done_message)
 
     @admin.action(permissions=["change"], description=_("Book pickup of selected sheets"))
     def book_sheets(self, request, queryset):
-        done, refused = _apply_each(queryset, lambda sheet: services.handover_sheet_book(sheet=sheet, by=request.user))
+        done, refused = apply_each(queryset, lambda sheet: services.handover_sheet_book(sheet=sheet, by=request.user))
         self._report(
             request, refused, ngettext("%(count)d sheet booked.", "%(count)d sheets booked.", done) % {"count": done}
         )
@@ -704,7 +675,7 @@ class HandoverSheetAdmin(admin.ModelAdmin):
             return self._action_form_response(
                 request, queryset, form, "cancel_sheets", _("Cancel handover sheets"), _("Cancel the sheets")
             )
-        done, refused = _apply_each(
+        done, refused = apply_each(
             queryset,
             lambda sheet: services.handover_sheet_cancel(sheet=sheet, by=request.user, reason=form.cleaned_data["reason"]),
         )
@@ -727,7 +698,7 @@ class HandoverSheetAdmin(admin.ModelAdmin):
                 _("Record the pickup agent's confirmation"),
                 _("Record pickup"),
             )
-        done, refused = _apply_each(
+        done, refused = apply_each(
             queryset,
             lambda sheet: services.handover_sheet_confirm_pickup(
                 sheet=sheet,
@@ -797,7 +768,7 @@ class HandoverSheetAdmin(admin.ModelAdmin):
             try:
                 services.handover_sheet_cancel(sheet=sheet, by=request.user, reason=form.cleaned_data["reason"])
             except ValidationError as error:
-                self.message_user(request, _messages_of(error), messages.ERROR)
+                self.message_user(request, messages_of(error), messages.ERROR)
             else:
                 self.message_user(
                     request,
@@ -807,7 +778,7 @@ class HandoverSheetAdmin(admin.ModelAdmin):
                 )
             return HttpResponseRedirect(change_url)
         if sheet.status not in (SheetStatus.DRAFT, SheetStatus.BOOKED):
-            self.message_user(request, _messages_of(services.transition_refused(sheet, _("cancelled"))), messages.ERROR)
+            self.message_user(request, messages_of(services.transition_refused(sheet, _("cancelled"))), messages.ERROR)
             return HttpResponseRedirect(change_url)
         return self._single_form_page(
             request, sheet, form, _("Cancel handover sheet %(sheet)s") % {"sheet": sheet.number}, _("Cancel the sheet")
@@ -828,7 +799,7 @@ class HandoverSheetAdmin(admin.ModelAdmin):
                     by=request.user,
                 )
             except ValidationError as error:
-                self.message_user(request, _messages_of(error), messages.ERROR)
+                self.message_user(request, messages_of(error), messages.ERROR)
             else:
                 self.message_user(
                     request, _("Pickup of handover sheet %(sheet)s is recorded.") % {"sheet": sheet.number}

@@ -4,7 +4,7 @@ Every transition runs in one transaction, re-reads the bag or sheet under a row 
 (`select_for_update(of=("self",))`), checks the model's TRANSITIONS map, raises
 `TransitionNotAllowed` with a message a clerk understands, writes the change as set-based UPDATEs
 and records who, when and why in `Transition`. Parcels whose status or milestones change are
-announced with `fulfillment.signals.parcels_changed` inside the same transaction.
+moved by fulfillment's parcel-state operations (`fulfillment.parcel_state`), never written here.
 """
 
 from __future__ import annotations
@@ -12,18 +12,18 @@ from __future__ import annotations
 import datetime
 import enum
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import TransitionNotAllowed  # noqa: F401 - re-exported: the agreed interface
+from fulfillment import parcel_state
 from fulfillment.models import STATUS_RANK, Carrier, Parcel, ParcelStatus, Platform, Shop
-from fulfillment.signals import parcels_changed
 
 from .models import (
     BagItem,
@@ -38,20 +38,7 @@ from .models import (
 from .selectors import pickup_coverage_covers
 
 TRANSITION_REPORTED_LOST = "reported_lost"  # a Transition.to_status that is not a bag status
-SIGNAL_BATCH = 5_000
-PICKUP_CLOCK_TOLERANCE = datetime.timedelta(
-    minutes=10
-)  # a scanner's clock may run a little ahead  # parcels_changed carries at most this many ids (SQLite variable limit)
-
-
-def _statuses_below(status: str) -> list[str]:
-    return [s for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
-
-
-def _announce(parcel_ids: Iterable[int], reason: str) -> None:
-    ids = sorted(set(parcel_ids))
-    for start in range(0, len(ids), SIGNAL_BATCH):
-        parcels_changed.send(sender=HandoverSheet, parcel_ids=ids[start : start + SIGNAL_BATCH], reason=reason)
+PICKUP_CLOCK_TOLERANCE = datetime.timedelta(minutes=10)  # a scanner's clock may run a little ahead
 
 
 def _user(by):
@@ -61,14 +48,6 @@ def _user(by):
 def _record(*, bag=None, sheet=None, from_status: str, to_status: str, by, reason: str = "") -> Transition:
     return Transition.objects.create(
         bag=bag, sheet=sheet, from_status=from_status, to_status=to_status, by=_user(by), reason=str(reason)
-    )
-
-
-def _status_back_from_handover():
-    """The status a loose parcel returns to when its sheet is cancelled (or a bagged parcel leaves its bag)."""
-    return Case(
-        When(rts_at__isnull=False, then=Value(ParcelStatus.READY_TO_SHIP)),
-        default=Value(ParcelStatus.SHIPPED),
     )
 
 
@@ -229,10 +208,7 @@ def bag_add_parcels(*, bag: ConsolidationBag, tracking_numbers: Sequence[str], b
                     holder or "",
                 )
         if added_ids:
-            Parcel.objects.filter(pk__in=added_ids, status__in=_statuses_below(ParcelStatus.BAGGED)).update(
-                status=ParcelStatus.BAGGED, updated_at=timezone.now()
-            )
-            _announce(added_ids, "bagged")
+            parcel_state.parcels_advance(parcel_ids=added_ids, status=ParcelStatus.BAGGED, reason="bagged")
     results = []
     seen: set[str] = set()
     for number in numbers:
@@ -259,10 +235,7 @@ def bag_remove_parcel(*, bag: ConsolidationBag, parcel: Parcel, by) -> None:
         raise ValidationError(
             _("Parcel %(parcel)s is not in bag %(bag)s.") % {"parcel": parcel, "bag": bag.number}, code="not_in_bag"
         )
-    Parcel.objects.filter(pk=parcel.pk, status=ParcelStatus.BAGGED).update(
-        status=_status_back_from_handover(), updated_at=timezone.now()
-    )
-    _announce([parcel.pk], "unbagged")
+    parcel_state.parcels_leave_bag(parcel_ids=[parcel.pk])
 
 
 @transaction.atomic
@@ -457,10 +430,7 @@ def handover_sheet_create(
     )
     bagged_ids = list(BagItem.objects.filter(bag__in=bags).values_list("parcel_id", flat=True))
     moved = bagged_ids + [p.pk for p in parcels]
-    Parcel.objects.filter(pk__in=moved, status__in=_statuses_below(ParcelStatus.HANDED_OVER)).update(
-        status=ParcelStatus.HANDED_OVER, updated_at=timezone.now()
-    )
-    _announce(moved, "handed_over")
+    parcel_state.parcels_advance(parcel_ids=moved, status=ParcelStatus.HANDED_OVER, reason="handed_over")
     return sheet
 
 
@@ -539,13 +509,7 @@ def handover_sheet_cancel(*, sheet: HandoverSheet, by, reason: str) -> HandoverS
         ]
     )
     bagged_ids = list(BagItem.objects.filter(bag_id__in=bag_ids).values_list("parcel_id", flat=True))
-    Parcel.objects.filter(pk__in=bagged_ids, status=ParcelStatus.HANDED_OVER).update(
-        status=ParcelStatus.BAGGED, updated_at=now
-    )
-    Parcel.objects.filter(pk__in=loose_ids, status=ParcelStatus.HANDED_OVER).update(
-        status=_status_back_from_handover(), updated_at=now
-    )
-    _announce(bagged_ids + loose_ids, "handover_cancelled")
+    parcel_state.parcels_leave_sheet(bagged_ids=bagged_ids, loose_ids=loose_ids)
     return sheet
 
 
@@ -606,14 +570,7 @@ def handover_sheet_confirm_pickup(
             for bag_id in bag_ids
         ]
     )
-    now = timezone.now()
-    Parcel.objects.filter(pk__in=loose_ids).filter(
-        Q(picked_up_at__isnull=True) | Q(picked_up_at__gt=picked_up_at)
-    ).update(picked_up_at=picked_up_at, updated_at=now)
-    Parcel.objects.filter(pk__in=loose_ids, status__in=_statuses_below(ParcelStatus.PICKED_UP)).update(
-        status=ParcelStatus.PICKED_UP, updated_at=now
-    )
-    # Bagged parcels already scanned in at the sorting centre are back-dated now by the receiver.
+    # Bagged parcels already scanned in at the sorting centre are back-dated by the pickups step.
     bagged_ids = list(BagItem.objects.filter(bag_id__in=bag_ids).values_list("parcel_id", flat=True))
-    _announce(loose_ids + bagged_ids, "picked_up")
+    parcel_state.parcels_pick_up(parcel_ids=loose_ids, at=picked_up_at, rederive=bagged_ids)
     return sheet

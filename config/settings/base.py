@@ -123,3 +123,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# The parcel derivation pipeline (fulfillment.derivations): after every change of a parcel's state,
+# these steps run on its draft, in this order, before the one write. Back-dating first: the
+# deadlines count from the back-dated pickup.
+PARCEL_DERIVATION_STEPS = [
+    "pickups.derivations.backdate_bag_pickups",
+    "pickups.derivations.mark_bags_received",
+    "monitoring.deadlines.derive_deadlines",
+]

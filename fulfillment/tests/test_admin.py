@@ -192,7 +192,9 @@ def test_warehouse_clerk_marks_shipped_parcels_ready_and_sees_the_skipped_ones(w
     assert untracked.rts_at is None
     text = response.content.decode()
     assert "1 parcel marked ready to ship." in text
-    assert "2 parcels skipped" in text
+    assert "2 skipped:" in text
+    assert f"{already}: already marked ready to ship" in text
+    assert f"{untracked}: no tracking number yet" in text
 
 
 def test_paginator_counts_exactly_when_the_table_is_small():
@@ -237,11 +239,19 @@ def test_paid_within_filter_keeps_recent_parcels_only(manager_client):
     assert result_tracking_numbers(older) == ["OLDER00001"]
 
 
-def test_editing_an_order_announces_its_parcels_so_deadlines_follow(admin_client):
-    from fulfillment.signals import parcels_changed
+def test_editing_an_order_moves_its_parcels_deadlines(admin_client, django_capture_on_commit_callbacks):
+    """A destination made remote: the running parcel's stagnation clock becomes 96 h, at once."""
+    import datetime
 
-    parcel = ParcelFactory(shipped=True)
-    order = parcel.order
+    from fulfillment.signals import parcels_changed
+    from fulfillment.tests.factories import RegionFactory
+    from monitoring.deadlines import recompute_deadlines
+
+    RegionFactory(province="西藏自治区", city="", is_remote=True)
+    parcel = ParcelFactory(picked_up=True)
+    recompute_deadlines(parcel_ids=[parcel.pk])
+    parcel.refresh_from_db()
+    assert parcel.stagnation_due_at == parcel.last_event_at + datetime.timedelta(hours=72)
     announced = []
 
     def receiver(sender, parcel_ids, reason, **kwargs):
@@ -249,16 +259,18 @@ def test_editing_an_order_announces_its_parcels_so_deadlines_follow(admin_client
 
     parcels_changed.connect(receiver, dispatch_uid="test-order-edit")
     try:
-        url = reverse("admin:fulfillment_order_change", args=[order.pk])
+        url = reverse("admin:fulfillment_order_change", args=[parcel.order.pk])
         data = form_inputs(admin_client.get(url).content.decode())
         data.update(dest_province="西藏自治区", dest_city="拉萨市", amount="199.00", _save="1")
-        response = admin_client.post(url, data)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(url, data)
     finally:
         parcels_changed.disconnect(dispatch_uid="test-order-edit")
 
     assert response.status_code == 302
-    order.refresh_from_db()
-    assert order.dest_province == "西藏自治区"
+    parcel.refresh_from_db()
+    assert parcel.order.dest_province == "西藏自治区"
+    assert parcel.stagnation_due_at == parcel.last_event_at + datetime.timedelta(hours=96)
     assert ([parcel.pk], "order_edited") in announced
 
 

@@ -31,7 +31,6 @@ from fulfillment.models import (
     Shop,
     TrackingEvent,
 )
-from fulfillment.signals import parcels_changed
 from fulfillment.tests.factories import CarrierFactory, OrderFactory, ParcelFactory, ShopFactory
 
 pytestmark = pytest.mark.django_db
@@ -251,18 +250,10 @@ def test_order_status_never_moves_backwards(tmp_path):
     assert Parcel.objects.get(tracking_no="LX9").status == ParcelStatus.READY_TO_SHIP
 
 
-def test_orders_send_parcels_changed_after_each_batch(tmp_path):
-    calls = []
-
-    def receiver(sender, parcel_ids, reason, **kwargs):
-        calls.append((reason, sorted(parcel_ids)))
-
-    parcels_changed.connect(receiver)
-    try:
-        rows = [f"tmall,s1,D{n},2026-03-02 10:00,10,mall,,,,YTO,YD{n},," for n in range(5)]
-        run("import_orders", orders_file(tmp_path, *rows), "--batch-size", "2")
-    finally:
-        parcels_changed.disconnect(receiver)
+def test_orders_send_parcels_changed_after_each_batch(tmp_path, announcements):
+    rows = [f"tmall,s1,D{n},2026-03-02 10:00,10,mall,,,,YTO,YD{n},," for n in range(5)]
+    run("import_orders", orders_file(tmp_path, *rows), "--batch-size", "2")
+    calls = announcements()
 
     assert [reason for reason, _ids in calls] == ["orders"] * 3
     assert [len(ids) for _reason, ids in calls] == [2, 2, 1]
@@ -495,20 +486,12 @@ def test_event_outlet_belongs_to_the_parcels_carrier_and_is_reused(tmp_path, shi
     assert CarrierOutlet.objects.count() == 2
 
 
-def test_events_send_parcels_changed_with_the_parcels_that_got_new_events(tmp_path, shipped_parcel):
+def test_events_send_parcels_changed_with_the_parcels_that_got_new_events(tmp_path, shipped_parcel, announcements):
     untouched = ParcelFactory(shipped=True, carrier=shipped_parcel.carrier, tracking_no="YT200")
-    calls = []
-
-    def receiver(sender, parcel_ids, reason, **kwargs):
-        calls.append((reason, list(parcel_ids)))
-
-    parcels_changed.connect(receiver)
-    try:
-        path = events_file(tmp_path, "YTO,YT100,picked_up,2026-03-02 18:00,杭州,,")
-        run("import_events", path)
-        run("import_events", path)  # nothing new: nothing sent
-    finally:
-        parcels_changed.disconnect(receiver)
+    path = events_file(tmp_path, "YTO,YT100,picked_up,2026-03-02 18:00,杭州,,")
+    run("import_events", path)
+    run("import_events", path)  # nothing new: nothing sent
+    calls = announcements()
 
     assert calls == [("events", [shipped_parcel.pk])]
     assert untouched.pk not in calls[0][1]

@@ -10,9 +10,7 @@ from fulfillment.services import (
     parcel_cancel,
     parcels_mark_ready_to_ship,
     parcels_refresh_milestones,
-    send_parcels_changed,
 )
-from fulfillment.signals import parcels_changed
 from fulfillment.tests.factories import CarrierOutletFactory, ParcelFactory, TrackingEventFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,15 +24,8 @@ def hours(n: float) -> datetime.datetime:
 
 
 @pytest.fixture
-def signals():
-    calls = []
-
-    def receiver(sender, parcel_ids, reason, **kwargs):
-        calls.append((reason, list(parcel_ids)))
-
-    parcels_changed.connect(receiver)
-    yield calls
-    parcels_changed.disconnect(receiver)
+def signals(announcements):
+    return announcements
 
 
 def event(parcel, code, at, **kwargs):
@@ -56,7 +47,8 @@ def test_refresh_sets_first_milestones_last_node_and_status(signals):
     assert parcel.sorting_centre_at == hours(20)
     assert parcel.last_event_at == hours(20)  # `info` is not a valid node
     assert parcel.status == ParcelStatus.AT_SORTING_CENTRE
-    assert signals == [("events", [parcel.pk])]
+    assert signals.before_commit == []  # announced only once the transaction commits
+    assert signals() == [("events", [parcel.pk])]
 
 
 def test_refresh_keeps_an_earlier_back_dated_pickup():
@@ -114,14 +106,18 @@ def test_mark_ready_to_ship_skips_cancelled_and_already_marked(signals):
 
     marked = parcels_mark_ready_to_ship(parcels=[shipped, ready, cancelled, picked], at=hours(3), by=None)
 
-    assert marked == 2
+    assert sorted(marked.marked) == sorted([shipped.pk, picked.pk])
+    assert {parcel.pk: why for parcel, why in marked.skipped} == {
+        ready.pk: "already marked ready to ship",
+        cancelled.pk: "cancelled: do not ship",
+    }
     for p in (shipped, ready, cancelled, picked):
         p.refresh_from_db()
     assert (shipped.status, shipped.rts_at) == (ParcelStatus.READY_TO_SHIP, hours(3))
     assert ready.rts_at != hours(3)
     assert cancelled.rts_at is None and cancelled.status == ParcelStatus.CANCELLED
     assert picked.rts_at == hours(3) and picked.status == ParcelStatus.PICKED_UP  # never backwards
-    assert signals == [("rts", sorted([shipped.pk, picked.pk]))]
+    assert signals() == [("rts", sorted([shipped.pk, picked.pk]))]
 
 
 def test_cancel_before_ready_to_ship_records_who_and_why(django_user_model, signals):
@@ -134,7 +130,7 @@ def test_cancel_before_ready_to_ship_records_who_and_why(django_user_model, sign
     assert parcel.status == ParcelStatus.CANCELLED
     assert parcel.cancelled_at is not None
     assert (parcel.cancelled_by, parcel.cancel_reason) == (clerk, "买家取消订单")
-    assert signals == [("cancelled", [parcel.pk])]
+    assert signals() == [("cancelled", [parcel.pk])]
 
 
 @pytest.mark.parametrize("state", [{"ready": True}, {"picked_up": True}, {"status": ParcelStatus.CANCELLED}])
@@ -156,11 +152,11 @@ def test_cancel_needs_a_reason():
         parcel_cancel(parcel=parcel, by=None, reason="  ")
 
 
-def test_parcels_changed_is_sent_in_chunks_of_at_most_5000(signals):
-    sent = send_parcels_changed(parcel_ids=range(1, 12_001), reason="test")
+def test_announcements_come_in_chunks_of_at_most_5000():
+    from core.db.dialect import id_chunks
 
-    assert sent == 12_000
-    assert [len(ids) for _reason, ids in signals] == [5000, 5000, 2000]
+    assert [len(ids) for ids in id_chunks(range(1, 12_001))] == [5000, 5000, 2000]
+    assert list(id_chunks([3, 1, 3, 2])) == [[1, 2, 3]]
 
 
 def test_folding_writes_each_changed_parcel_once_and_nothing_when_nothing_changed(signals):
@@ -186,7 +182,7 @@ def test_folding_writes_each_changed_parcel_once_and_nothing_when_nothing_change
     assert parcel.picked_up_at == hours(6) and parcel.update_due_at is not None
     parcel.refresh_from_db()
     assert parcel.updated_at == written_at
-    assert signals == [("events", [parcel.pk])]  # the second refresh changed nothing: no announcement
+    assert signals() == [("events", [parcel.pk])]  # the second refresh changed nothing: no announcement
 
 
 @pytest.mark.postgres
@@ -228,3 +224,21 @@ def test_a_fold_never_overwrites_a_concurrent_change_of_the_parcel():
     parcel.refresh_from_db()
     assert parcel.status == ParcelStatus.READY_TO_SHIP  # a stale draft would have written `paid` back
     assert parcel.outlet == outlet  # and the fold did write the parcel
+
+
+def test_mark_ready_to_ship_refuses_untracked_and_finished_parcels_whoever_calls_it():
+    """The service enforces its own rule: the admin's filtering is not what protects the data."""
+    untracked = ParcelFactory()
+    delivered = ParcelFactory(shipped=True, status=ParcelStatus.DELIVERED)
+
+    result = parcels_mark_ready_to_ship(parcels=[untracked, delivered], at=hours(3), by=None)
+
+    assert result.marked == []
+    assert {parcel.pk: why for parcel, why in result.skipped} == {
+        untracked.pk: "no tracking number yet",
+        delivered.pk: "already delivered",
+    }
+    untracked.refresh_from_db()
+    delivered.refresh_from_db()
+    assert untracked.rts_at is None and untracked.status == ParcelStatus.PAID
+    assert delivered.rts_at is None and delivered.status == ParcelStatus.DELIVERED

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fulfillment.models import Parcel
-from fulfillment.signals import parcels_changed
+from fulfillment.parcel_state import rederive
 from fulfillment.tests.factories import HolidayFactory, OrderFactory, ParcelFactory, RegionFactory, ShopFactory
 from monitoring.deadlines import DEADLINE_FIELDS, recompute_deadlines
 from monitoring.models import SlaPolicy
@@ -196,10 +196,10 @@ def test_no_active_policy_clears_deadlines():
     assert p.ship_due_at is None and p.pickup_due_at is None and p.stagnation_due_at is None
 
 
-def test_parcels_changed_signal_recomputes():
+def test_the_derivation_step_computes_deadlines():
     p = parcel(picked_up=True)
     assert p.pickup_due_at is None
-    parcels_changed.send(sender=Parcel, parcel_ids=[p.pk], reason="events")
+    rederive(parcel_ids=[p.pk], reason="events")
     p.refresh_from_db()
     assert p.pickup_due_at == p.paid_at + 48 * H
 
@@ -253,7 +253,8 @@ def _deadlines(parcels) -> dict[int, tuple]:
 
 
 def test_batch_of_ids_matches_the_set_recompute():
-    """The `parcels_changed` path (ids, sorted to policies in Python) writes what the SQL-set path writes."""
+    """The derivation step (on the drafts) and the ids path (sorted to policies in Python) write what
+    the SQL-set path writes."""
     RegionFactory(province="Xinjiang", city="", is_remote=True)
     HolidayFactory(date=datetime.date(2026, 3, 3), is_working_day=False)
     mixed = [
@@ -273,7 +274,7 @@ def test_batch_of_ids_matches_the_set_recompute():
     Parcel.objects.filter(pk=out.pk).update(out_for_delivery_at=at(2026, 3, 3, 9, 0))
     mixed += [remote, out]
 
-    parcels_changed.send(sender=Parcel, parcel_ids=[p.pk for p in mixed], reason="events")
+    rederive(parcel_ids=[p.pk for p in mixed], reason="events")
     by_batch = _deadlines(mixed)
     Parcel.objects.update(ship_due_at=None, route_due_at=None, stagnation_due_at=at(2000, 1, 1, 0, 0))
     recompute_deadlines(parcels=Parcel.objects.all())

@@ -3,10 +3,14 @@
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from fulfillment.models import EventCode
+from fulfillment.models import EventCode, Parcel
+from fulfillment.parcel_state import rederive
 from fulfillment.services import parcels_refresh_milestones
+from fulfillment.signals import parcels_changed
 from fulfillment.tests.factories import ShopFactory, TrackingEventFactory
 from pickups import services
 from pickups.models import BagStatus
@@ -136,17 +140,66 @@ def test_an_existing_pickup_time_of_an_unlisted_parcel_is_kept(shop):
     assert parcel.picked_up_at == T0
 
 
-def test_back_dating_is_one_statement_per_rule(shop, django_assert_max_num_queries):
-    from pickups.receivers import backdate_pickups
+def parcel_writes(queries) -> list[str]:
+    table = connection.ops.quote_name(Parcel._meta.db_table)
+    return [q["sql"] for q in queries if q["sql"].startswith((f"UPDATE {table} ", f"UPDATE {Parcel._meta.db_table} "))]
 
+
+def test_back_dating_is_one_statement_per_rule_and_one_parcel_write(shop, django_assert_max_num_queries):
     bag, items = picked_up_bag(shop, parcels=5)
-    now = timezone.now()
-    type(items[0]).objects.filter(pk__in=[p.pk for p in items]).update(sorting_centre_at=now)
-    with django_assert_max_num_queries(6):
-        backdate_pickups(parcel_ids=[p.pk for p in items])
-    assert set(type(items[0]).objects.filter(pk__in=[p.pk for p in items]).values_list("picked_up_at", flat=True)) == {
-        T0
-    }
+    Parcel.objects.filter(pk__in=[p.pk for p in items]).update(sorting_centre_at=timezone.now())  # arrived
+    with CaptureQueriesContext(connection) as queries:
+        rederive(parcel_ids=[p.pk for p in items], reason="test")
+    assert set(Parcel.objects.filter(pk__in=[p.pk for p in items]).values_list("picked_up_at", flat=True)) == {T0}
+    assert len(parcel_writes(queries.captured_queries)) == 1
+    assert len(queries.captured_queries) <= 25
+
+
+def test_a_bag_pickup_confirmation_writes_each_affected_parcel_exactly_once(shop, django_capture_on_commit_callbacks):
+    """Three of the bag's parcels were scanned in before the confirmation was recorded, and a loose
+    parcel rides on the same sheet: they are back-dated / picked up, their deadlines computed, and
+    each is written by one UPDATE — no second write by another step."""
+    bag = services.bag_create(shop=shop, sorting_centre="SZ", by=None)
+    bag.gross_weight_kg, bag.length_cm, bag.width_cm, bag.height_cm = 10, 60, 40, 40
+    bag.save()
+    bagged = parcels_for(shop, 5)
+    services.bag_add_parcels(bag=bag, tracking_numbers=[p.tracking_no for p in bagged], by=None)
+    services.bag_seal(bag=bag, by=None)
+    loose = parcels_for(shop, 1, carrier=bagged[0].carrier)[0]
+    sheet = services.handover_sheet_create(
+        shop=shop,
+        carrier=bagged[0].carrier,
+        pickup_address="x",
+        pickup_province="浙江省",
+        pickup_city="杭州市",
+        window_start=T0 - datetime.timedelta(hours=1),
+        window_end=T0 + datetime.timedelta(hours=1),
+        bags=[bag],
+        parcels=[loose],
+        by=None,
+    )
+    services.handover_sheet_book(sheet=sheet, by=None)
+    arrived = bagged[:3]
+    for parcel in arrived:
+        arrive(parcel, T0 + datetime.timedelta(hours=30))
+        assert parcel.picked_up_at is None  # the bag is not picked up yet: nothing to back-date to
+
+    announced = []
+    parcels_changed.connect(lambda sender, parcel_ids, **kw: announced.extend(parcel_ids), weak=False, dispatch_uid="t1")
+    try:
+        with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
+            services.handover_sheet_confirm_pickup(sheet=sheet, picked_up_at=T0, agent="王师傅")
+    finally:
+        parcels_changed.disconnect(dispatch_uid="t1")
+
+    assert len(parcel_writes(queries.captured_queries)) == 1
+    assert sorted(announced) == sorted(p.pk for p in [*arrived, loose])  # each once, nothing else
+    for parcel in [*arrived, loose]:
+        parcel.refresh_from_db()
+        assert parcel.picked_up_at == T0
+        assert parcel.update_due_at is not None  # the deadlines came in the same write
+    bag.refresh_from_db()
+    assert bag.status == BagStatus.RECEIVED
 
 
 def test_deadlines_count_from_the_back_dated_pickup_in_the_same_write(shop):
