@@ -1,302 +1,31 @@
-"""Writes of the pickup workflow: bags, handover sheets, cancellation, pickup confirmation (DESIGN.md).
-
-Every transition runs in one transaction, re-reads the bag or sheet under a row lock
-(`select_for_update(of=("self",))`), checks the model's TRANSITIONS map, raises
-`TransitionNotAllowed` with a message a clerk understands, writes the change as set-based UPDATEs
-and records who, when and why in `Transition`. Parcels whose status or milestones change are
-moved by fulfillment's parcel-state operations (`fulfillment.parcel_state`), never written here.
-"""
+"""Pickup handover sheets: the problems of a draft, create, book, cancel (before pickup only), confirm pickup."""
 
 from __future__ import annotations
 
 import datetime
-import enum
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import TransitionNotAllowed  # noqa: F401 - re-exported: the agreed interface
+from core.errors import TransitionNotAllowed
 from fulfillment import parcel_state
 from fulfillment.models import STATUS_RANK, Carrier, Parcel, ParcelStatus, Platform, Shop
 
-from .models import (
+from ..models import (
     BagItem,
     BagStatus,
     ConsolidationBag,
     HandoverItem,
     HandoverSheet,
     SheetStatus,
-    SortingCentre,
     Transition,
 )
-from .selectors import pickup_coverage_covers
-
-TRANSITION_REPORTED_LOST = "reported_lost"  # a Transition.to_status that is not a bag status
-PICKUP_CLOCK_TOLERANCE = datetime.timedelta(minutes=10)  # a scanner's clock may run a little ahead
-
-
-def _user(by):
-    return by if by is not None and getattr(by, "is_authenticated", False) else None
-
-
-def _record(*, bag=None, sheet=None, from_status: str, to_status: str, by, reason: str = "") -> Transition:
-    return Transition.objects.create(
-        bag=bag, sheet=sheet, from_status=from_status, to_status=to_status, by=_user(by), reason=str(reason)
-    )
-
-
-# --------------------------------------------------------------------------- bags
-
-
-class ScanOutcome(enum.StrEnum):
-    ADDED = "added"
-    UNKNOWN = "unknown"
-    ALREADY_IN_THIS_BAG = "already_in_this_bag"
-    IN_OTHER_BAG = "in_other_bag"
-    OTHER_SHOP = "other_shop"
-    CANCELLED = "cancelled"
-    HANDED_OVER = "handed_over"
-
-
-@dataclass(frozen=True)
-class ScanResult:
-    tracking_no: str
-    outcome: ScanOutcome
-    message: str
-    parcel_id: int | None = None
-    other_bag: str = ""
-
-    @property
-    def added(self) -> bool:
-        return self.outcome == ScanOutcome.ADDED
-
-
-_SEPARATORS = re.compile(r"[\s,;]+")
-
-
-def split_tracking_numbers(text: str) -> list[str]:
-    """Numbers typed by a scanner (one per Enter) or pasted from a spreadsheet (lines, tabs, commas)."""
-    return [number for number in _SEPARATORS.split(text or "") if number]
-
-
-def _generate_number(prefix: str, pk: int) -> str:
-    return f"{prefix}{timezone.localdate():%y%m%d}{pk:06d}"
-
-
-@transaction.atomic
-def bag_create(*, shop: Shop, sorting_centre: str, by) -> ConsolidationBag:
-    if sorting_centre not in SortingCentre.values:
-        raise ValidationError(
-            _("Only the Shenzhen (SZ) and Yiwu (YW) sorting centres accept consolidation bags."), code="centre"
-        )
-    bag = ConsolidationBag.objects.create(
-        number=f"new-{timezone.now().timestamp()}-{shop.pk}", shop=shop, sorting_centre=sorting_centre
-    )
-    bag.number = _generate_number(sorting_centre, bag.pk)
-    bag.save(update_fields=["number"])
-    _record(bag=bag, from_status="", to_status=BagStatus.OPEN, by=by, reason=_("Bag created"))
-    return bag
-
-
-def _lock_bag(bag: ConsolidationBag) -> ConsolidationBag:
-    return ConsolidationBag.objects.select_for_update(of=("self",)).get(pk=bag.pk)
-
-
-@transaction.atomic
-def bag_add_parcels(*, bag: ConsolidationBag, tracking_numbers: Sequence[str], by) -> list[ScanResult]:
-    """Add scanned or pasted parcels to an open bag; one result per number, in the order given.
-
-    A parcel is refused when it is unknown, already in a bag, of another shop, cancelled, or already
-    on a handover sheet or picked up. Added parcels become `bagged` (never moving a status backwards).
-    """
-    bag = _lock_bag(bag)
-    if bag.status != BagStatus.OPEN:
-        raise TransitionNotAllowed(
-            _("Bag %(bag)s is %(status)s: parcels can only be added to an open bag.")
-            % {"bag": bag.number, "status": bag.get_status_display()}
-        )
-    numbers = [n.strip() for n in tracking_numbers if n and n.strip()]
-    wanted = list(dict.fromkeys(numbers))
-    # Lock the parcels so that a concurrent sheet cannot take one of them as a loose parcel meanwhile.
-    candidates = (
-        Parcel.objects.select_for_update(of=("self",))
-        .filter(tracking_no__in=wanted)
-        .annotate(
-            on_sheet=Exists(HandoverItem.objects.filter(parcel=OuterRef("pk"), active=True)),
-        )
-        .order_by("pk")
-    )
-    by_number: dict[str, Parcel] = {}
-    for parcel in candidates:
-        # The same number at two carriers: prefer the bag's shop's parcel.
-        current = by_number.get(parcel.tracking_no)
-        if current is None or (current.shop_id != bag.shop_id and parcel.shop_id == bag.shop_id):
-            by_number[parcel.tracking_no] = parcel
-    bagged_in = dict(
-        BagItem.objects.filter(parcel_id__in=[p.pk for p in by_number.values()]).values_list("parcel_id", "bag__number")
-    )
-    decided: dict[str, ScanResult] = {}
-    to_add: list[Parcel] = []
-    handed_over_rank = STATUS_RANK[ParcelStatus.HANDED_OVER]
-    for number in wanted:
-        parcel = by_number.get(number)
-        if parcel is None:
-            decided[number] = ScanResult(number, ScanOutcome.UNKNOWN, str(_("Unknown tracking number.")))
-        elif parcel.pk in bagged_in:
-            other = bagged_in[parcel.pk]
-            if other == bag.number:
-                decided[number] = ScanResult(
-                    number, ScanOutcome.ALREADY_IN_THIS_BAG, str(_("Already in this bag.")), parcel.pk, other
-                )
-            else:
-                decided[number] = ScanResult(
-                    number,
-                    ScanOutcome.IN_OTHER_BAG,
-                    str(_("Already in bag %(bag)s.") % {"bag": other}),
-                    parcel.pk,
-                    other,
-                )
-        elif parcel.shop_id != bag.shop_id:
-            decided[number] = ScanResult(
-                number,
-                ScanOutcome.OTHER_SHOP,
-                str(_("Belongs to another shop (%(shop)s).") % {"shop": parcel.shop}),
-                parcel.pk,
-            )
-        elif parcel.status == ParcelStatus.CANCELLED:
-            decided[number] = ScanResult(
-                number, ScanOutcome.CANCELLED, str(_("The order was cancelled: do not ship.")), parcel.pk
-            )
-        elif parcel.on_sheet or STATUS_RANK.get(parcel.status, 0) >= handed_over_rank:
-            decided[number] = ScanResult(
-                number,
-                ScanOutcome.HANDED_OVER,
-                str(_("Already handed over (%(status)s).") % {"status": parcel.get_status_display()}),
-                parcel.pk,
-            )
-        else:
-            to_add.append(parcel)
-    if to_add:
-        user = _user(by)
-        BagItem.objects.bulk_create(
-            [BagItem(bag=bag, parcel=parcel, added_by=user) for parcel in to_add], ignore_conflicts=True
-        )
-        # ignore_conflicts: a concurrent scan into another bag may have won a parcel; ask who holds it.
-        holders = dict(
-            BagItem.objects.filter(parcel_id__in=[p.pk for p in to_add]).values_list("parcel_id", "bag__number")
-        )
-        added_ids = []
-        for parcel in to_add:
-            holder = holders.get(parcel.pk)
-            if holder == bag.number:
-                added_ids.append(parcel.pk)
-                decided[parcel.tracking_no] = ScanResult(
-                    parcel.tracking_no, ScanOutcome.ADDED, str(_("Added.")), parcel.pk, bag.number
-                )
-            else:
-                decided[parcel.tracking_no] = ScanResult(
-                    parcel.tracking_no,
-                    ScanOutcome.IN_OTHER_BAG,
-                    str(_("Already in bag %(bag)s.") % {"bag": holder}),
-                    parcel.pk,
-                    holder or "",
-                )
-        if added_ids:
-            parcel_state.parcels_advance(parcel_ids=added_ids, status=ParcelStatus.BAGGED, reason="bagged")
-    results = []
-    seen: set[str] = set()
-    for number in numbers:
-        result = decided[number]
-        if number in seen and result.added:
-            result = ScanResult(
-                number, ScanOutcome.ALREADY_IN_THIS_BAG, str(_("Already in this bag.")), result.parcel_id, bag.number
-            )
-        seen.add(number)
-        results.append(result)
-    return results
-
-
-@transaction.atomic
-def bag_remove_parcel(*, bag: ConsolidationBag, parcel: Parcel, by) -> None:
-    bag = _lock_bag(bag)
-    if bag.status != BagStatus.OPEN:
-        raise TransitionNotAllowed(
-            _("Bag %(bag)s is %(status)s: parcels can only be removed from an open bag.")
-            % {"bag": bag.number, "status": bag.get_status_display()}
-        )
-    deleted, _rows = BagItem.objects.filter(bag=bag, parcel=parcel).delete()
-    if not deleted:
-        raise ValidationError(
-            _("Parcel %(parcel)s is not in bag %(bag)s.") % {"parcel": parcel, "bag": bag.number}, code="not_in_bag"
-        )
-    parcel_state.parcels_leave_bag(parcel_ids=[parcel.pk])
-
-
-@transaction.atomic
-def bag_seal(*, bag: ConsolidationBag, by) -> ConsolidationBag:
-    """Seal an open bag once every limit holds; every failed check is named in one message."""
-    bag = _lock_bag(bag)
-    if not bag.can_become(BagStatus.SEALED):
-        raise TransitionNotAllowed(
-            _("Bag %(bag)s is %(status)s: only an open bag can be sealed.")
-            % {"bag": bag.number, "status": bag.get_status_display()}
-        )
-    problems = bag.seal_problems()
-    if problems:
-        raise TransitionNotAllowed([str(p) for p in problems], code="seal_problems")
-    bag.status = BagStatus.SEALED
-    bag.sealed_at = timezone.now()
-    bag.save(update_fields=["status", "sealed_at"])
-    _record(bag=bag, from_status=BagStatus.OPEN, to_status=BagStatus.SEALED, by=by)
-    return bag
-
-
-@transaction.atomic
-def bag_reopen(*, bag: ConsolidationBag, by, reason: str = "") -> ConsolidationBag:
-    """Open a sealed bag again (to add or take out a parcel); a bag on a sheet must leave the sheet first."""
-    bag = _lock_bag(bag)
-    if bag.status != BagStatus.SEALED:
-        raise TransitionNotAllowed(
-            _("Bag %(bag)s is %(status)s: only a sealed bag that is on no handover sheet can be reopened.")
-            % {"bag": bag.number, "status": bag.get_status_display()}
-        )
-    bag.status = BagStatus.OPEN
-    bag.sealed_at = None
-    bag.save(update_fields=["status", "sealed_at"])
-    _record(bag=bag, from_status=BagStatus.SEALED, to_status=BagStatus.OPEN, by=by, reason=reason)
-    return bag
-
-
-@transaction.atomic
-def bag_report_lost(*, bag: ConsolidationBag, by, note: str = "") -> ConsolidationBag:
-    """Report a picked-up bag lost by the carrier, which opens its claim evidence export."""
-    bag = _lock_bag(bag)
-    if bag.status != BagStatus.PICKED_UP:
-        raise TransitionNotAllowed(
-            _("Bag %(bag)s is %(status)s: only a bag the carrier picked up and did not deliver can be reported lost.")
-            % {"bag": bag.number, "status": bag.get_status_display()}
-        )
-    if bag.reported_lost_at is not None:
-        return bag
-    bag.reported_lost_at = timezone.now()
-    bag.save(update_fields=["reported_lost_at"])
-    _record(
-        bag=bag,
-        from_status=bag.status,
-        to_status=TRANSITION_REPORTED_LOST,
-        by=by,
-        reason=note or _("Reported lost by the carrier"),
-    )
-    return bag
-
-
-# --------------------------------------------------------------------------- handover sheets
+from ..selectors import pickup_coverage_covers
+from .common import PICKUP_CLOCK_TOLERANCE, _generate_number, _record, _user
 
 
 def handover_sheet_problems(
@@ -308,8 +37,10 @@ def handover_sheet_problems(
     window_end: datetime.datetime | None,
     bags: Sequence[ConsolidationBag] = (),
     parcels: Sequence[Parcel] = (),
+    empty_ok: bool = False,
 ) -> list[str]:
-    """Every reason a sheet with these items cannot be created; the admin form shows them before saving."""
+    """Every reason a sheet with these items cannot be created (`empty_ok`: the caller reports why
+    it has no items itself)."""
     problems: list[str] = []
     if not pickup_coverage_covers(province=pickup_province, city=pickup_city):
         problems.append(
@@ -321,7 +52,7 @@ def handover_sheet_problems(
         )
     if window_start and window_end and window_end < window_start:
         problems.append(_("The pickup window ends before it starts."))
-    if not bags and not parcels:
+    if not bags and not parcels and not empty_ok:
         problems.append(_("Put at least one sealed bag or loose parcel on the sheet."))
     bag_ids = [bag.pk for bag in bags]
     on_sheet = set(HandoverItem.objects.filter(bag_id__in=bag_ids, active=True).values_list("bag__number", flat=True))
@@ -365,6 +96,59 @@ def handover_sheet_problems(
             elif not parcel.tracking_no:
                 problems.append(_("Parcel %(parcel)s has no tracking number yet.") % {"parcel": parcel})
     return [str(p) for p in problems]
+
+
+@dataclass
+class SheetDraft:
+    """A handover sheet as a clerk typed it, resolved: the pickup address (the shop's where left
+    empty), the loose parcels behind the tracking numbers, and every problem that refuses it."""
+
+    pickup_address: str
+    pickup_province: str
+    pickup_city: str
+    parcels: list[Parcel] = field(default_factory=list)
+    unknown_numbers: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def handover_sheet_draft(
+    *,
+    shop: Shop,
+    pickup_address: str = "",
+    pickup_province: str = "",
+    pickup_city: str = "",
+    window_start: datetime.datetime | None,
+    window_end: datetime.datetime | None,
+    bags: Sequence[ConsolidationBag] = (),
+    loose_tracking_numbers: Sequence[str] = (),
+) -> SheetDraft:
+    """The one validation of a new sheet, shared by the admin form, the imports and the API: the form
+    shows `problems` (and `unknown_numbers` beside its field); `handover_sheet_create` refuses them."""
+    draft = SheetDraft(
+        pickup_address=(pickup_address or "").strip() or shop.pickup_address,
+        pickup_province=(pickup_province or "").strip() or shop.pickup_province,
+        pickup_city=(pickup_city or "").strip() or shop.pickup_city,
+    )
+    if not draft.pickup_address:
+        draft.problems.append(str(_("The shop has no pickup address: enter one.")))
+    numbers = list(dict.fromkeys(n for n in loose_tracking_numbers if n))
+    found: dict[str, Parcel] = {}
+    for parcel in Parcel.objects.filter(tracking_no__in=numbers).order_by("pk"):
+        if parcel.tracking_no not in found or parcel.shop_id == shop.pk:
+            found[parcel.tracking_no] = parcel
+    draft.unknown_numbers = [n for n in numbers if n not in found]
+    draft.parcels = list({p.pk: p for p in found.values()}.values())
+    draft.problems += handover_sheet_problems(
+        shop=shop,
+        pickup_province=draft.pickup_province,
+        pickup_city=draft.pickup_city,
+        window_start=window_start,
+        window_end=window_end,
+        bags=list(bags),
+        parcels=draft.parcels,
+        empty_ok=bool(draft.unknown_numbers),
+    )
+    return draft
 
 
 @transaction.atomic

@@ -1,0 +1,271 @@
+"""Consolidation bags: create, scan parcels in, take one out, seal, reopen, report lost."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import TransitionNotAllowed
+from fulfillment import parcel_state
+from fulfillment.models import STATUS_RANK, Parcel, ParcelStatus, Shop
+
+from ..models import (
+    BagItem,
+    BagStatus,
+    ConsolidationBag,
+    HandoverItem,
+    SortingCentre,
+)
+from .common import TRANSITION_REPORTED_LOST, _generate_number, _record, _user
+
+
+class ScanOutcome(enum.StrEnum):
+    ADDED = "added"
+    UNKNOWN = "unknown"
+    ALREADY_IN_THIS_BAG = "already_in_this_bag"
+    IN_OTHER_BAG = "in_other_bag"
+    OTHER_SHOP = "other_shop"
+    CANCELLED = "cancelled"
+    HANDED_OVER = "handed_over"
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    tracking_no: str
+    outcome: ScanOutcome
+    message: str
+    parcel_id: int | None = None
+    other_bag: str = ""
+
+    @property
+    def added(self) -> bool:
+        return self.outcome == ScanOutcome.ADDED
+
+
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def split_tracking_numbers(text: str) -> list[str]:
+    """Numbers typed by a scanner (one per Enter) or pasted from a spreadsheet (lines, tabs, commas)."""
+    return [number for number in _SEPARATORS.split(text or "") if number]
+
+
+@transaction.atomic
+def bag_create(*, shop: Shop, sorting_centre: str, by) -> ConsolidationBag:
+    if sorting_centre not in SortingCentre.values:
+        raise ValidationError(
+            _("Only the Shenzhen (SZ) and Yiwu (YW) sorting centres accept consolidation bags."), code="centre"
+        )
+    bag = ConsolidationBag.objects.create(
+        number=f"new-{timezone.now().timestamp()}-{shop.pk}", shop=shop, sorting_centre=sorting_centre
+    )
+    bag.number = _generate_number(sorting_centre, bag.pk)
+    bag.save(update_fields=["number"])
+    _record(bag=bag, from_status="", to_status=BagStatus.OPEN, by=by, reason=_("Bag created"))
+    return bag
+
+
+def _lock_bag(bag: ConsolidationBag) -> ConsolidationBag:
+    return ConsolidationBag.objects.select_for_update(of=("self",)).get(pk=bag.pk)
+
+
+@transaction.atomic
+def bag_add_parcels(*, bag: ConsolidationBag, tracking_numbers: Sequence[str], by) -> list[ScanResult]:
+    """Add scanned or pasted parcels to an open bag; one result per number, in the order given.
+
+    A parcel is refused when it is unknown, already in a bag, of another shop, cancelled, or already
+    on a handover sheet or picked up. Added parcels become `bagged` (never moving a status backwards).
+    """
+    bag = _lock_bag(bag)
+    if bag.status != BagStatus.OPEN:
+        raise TransitionNotAllowed(
+            _("Bag %(bag)s is %(status)s: parcels can only be added to an open bag.")
+            % {"bag": bag.number, "status": bag.get_status_display()}
+        )
+    numbers = [n.strip() for n in tracking_numbers if n and n.strip()]
+    wanted = list(dict.fromkeys(numbers))
+    by_number = _scanned_parcels(bag, wanted)
+    bagged_in = dict(
+        BagItem.objects.filter(parcel_id__in=[p.pk for p in by_number.values()]).values_list("parcel_id", "bag__number")
+    )
+    decided: dict[str, ScanResult] = {}
+    to_add: list[Parcel] = []
+    for number in wanted:
+        refusal = _scan_refusal(number, by_number.get(number), bag, bagged_in)
+        if refusal is None:
+            to_add.append(by_number[number])
+        else:
+            decided[number] = refusal
+    if to_add:
+        decided.update(_put_in_bag(bag, to_add, by))
+    results = []
+    seen: set[str] = set()
+    for number in numbers:
+        result = decided[number]
+        if number in seen and result.added:
+            result = ScanResult(
+                number, ScanOutcome.ALREADY_IN_THIS_BAG, str(_("Already in this bag.")), result.parcel_id, bag.number
+            )
+        seen.add(number)
+        results.append(result)
+    return results
+
+
+def _scanned_parcels(bag: ConsolidationBag, numbers: list[str]) -> dict[str, Parcel]:
+    """The parcels of these numbers, locked so that a concurrent sheet cannot take one of them as a
+    loose parcel meanwhile; the same number at two carriers: the bag's shop's parcel."""
+    candidates = (
+        Parcel.objects.select_for_update(of=("self",))
+        .filter(tracking_no__in=numbers)
+        .annotate(on_sheet=Exists(HandoverItem.objects.filter(parcel=OuterRef("pk"), active=True)))
+        .order_by("pk")
+    )
+    by_number: dict[str, Parcel] = {}
+    for parcel in candidates:
+        current = by_number.get(parcel.tracking_no)
+        if current is None or (current.shop_id != bag.shop_id and parcel.shop_id == bag.shop_id):
+            by_number[parcel.tracking_no] = parcel
+    return by_number
+
+
+def _scan_refusal(number: str, parcel: Parcel | None, bag: ConsolidationBag, bagged_in: dict) -> ScanResult | None:
+    """Why this scanned parcel cannot go into the bag, or None when it can."""
+    if parcel is None:
+        return ScanResult(number, ScanOutcome.UNKNOWN, str(_("Unknown tracking number.")))
+    if parcel.pk in bagged_in:
+        other = bagged_in[parcel.pk]
+        if other == bag.number:
+            return ScanResult(number, ScanOutcome.ALREADY_IN_THIS_BAG, str(_("Already in this bag.")), parcel.pk, other)
+        return ScanResult(
+            number, ScanOutcome.IN_OTHER_BAG, str(_("Already in bag %(bag)s.") % {"bag": other}), parcel.pk, other
+        )
+    if parcel.shop_id != bag.shop_id:
+        return ScanResult(
+            number,
+            ScanOutcome.OTHER_SHOP,
+            str(_("Belongs to another shop (%(shop)s).") % {"shop": parcel.shop}),
+            parcel.pk,
+        )
+    if parcel.status == ParcelStatus.CANCELLED:
+        return ScanResult(number, ScanOutcome.CANCELLED, str(_("The order was cancelled: do not ship.")), parcel.pk)
+    if parcel.on_sheet or STATUS_RANK.get(parcel.status, 0) >= STATUS_RANK[ParcelStatus.HANDED_OVER]:
+        return ScanResult(
+            number,
+            ScanOutcome.HANDED_OVER,
+            str(_("Already handed over (%(status)s).") % {"status": parcel.get_status_display()}),
+            parcel.pk,
+        )
+    return None
+
+
+def _put_in_bag(bag: ConsolidationBag, parcels: list[Parcel], by) -> dict[str, ScanResult]:
+    """Bag the parcels; a concurrent scan into another bag may have won one of them meanwhile
+    (ignore_conflicts): ask who holds each."""
+    user = _user(by)
+    BagItem.objects.bulk_create(
+        [BagItem(bag=bag, parcel=parcel, added_by=user) for parcel in parcels], ignore_conflicts=True
+    )
+    holders = dict(
+        BagItem.objects.filter(parcel_id__in=[p.pk for p in parcels]).values_list("parcel_id", "bag__number")
+    )
+    results, added_ids = {}, []
+    for parcel in parcels:
+        holder = holders.get(parcel.pk)
+        if holder == bag.number:
+            added_ids.append(parcel.pk)
+            results[parcel.tracking_no] = ScanResult(
+                parcel.tracking_no, ScanOutcome.ADDED, str(_("Added.")), parcel.pk, bag.number
+            )
+        else:
+            results[parcel.tracking_no] = ScanResult(
+                parcel.tracking_no,
+                ScanOutcome.IN_OTHER_BAG,
+                str(_("Already in bag %(bag)s.") % {"bag": holder}),
+                parcel.pk,
+                holder or "",
+            )
+    if added_ids:
+        parcel_state.parcels_advance(parcel_ids=added_ids, status=ParcelStatus.BAGGED, reason="bagged")
+    return results
+
+
+@transaction.atomic
+def bag_remove_parcel(*, bag: ConsolidationBag, parcel: Parcel, by) -> None:
+    bag = _lock_bag(bag)
+    if bag.status != BagStatus.OPEN:
+        raise TransitionNotAllowed(
+            _("Bag %(bag)s is %(status)s: parcels can only be removed from an open bag.")
+            % {"bag": bag.number, "status": bag.get_status_display()}
+        )
+    deleted, _rows = BagItem.objects.filter(bag=bag, parcel=parcel).delete()
+    if not deleted:
+        raise ValidationError(
+            _("Parcel %(parcel)s is not in bag %(bag)s.") % {"parcel": parcel, "bag": bag.number}, code="not_in_bag"
+        )
+    parcel_state.parcels_leave_bag(parcel_ids=[parcel.pk])
+
+
+@transaction.atomic
+def bag_seal(*, bag: ConsolidationBag, by) -> ConsolidationBag:
+    """Seal an open bag once every limit holds; every failed check is named in one message."""
+    bag = _lock_bag(bag)
+    if not bag.can_become(BagStatus.SEALED):
+        raise TransitionNotAllowed(
+            _("Bag %(bag)s is %(status)s: only an open bag can be sealed.")
+            % {"bag": bag.number, "status": bag.get_status_display()}
+        )
+    problems = bag.seal_problems()
+    if problems:
+        raise TransitionNotAllowed([str(p) for p in problems], code="seal_problems")
+    bag.status = BagStatus.SEALED
+    bag.sealed_at = timezone.now()
+    bag.save(update_fields=["status", "sealed_at"])
+    _record(bag=bag, from_status=BagStatus.OPEN, to_status=BagStatus.SEALED, by=by)
+    return bag
+
+
+@transaction.atomic
+def bag_reopen(*, bag: ConsolidationBag, by, reason: str = "") -> ConsolidationBag:
+    """Open a sealed bag again (to add or take out a parcel); a bag on a sheet must leave the sheet first."""
+    bag = _lock_bag(bag)
+    if bag.status != BagStatus.SEALED:
+        raise TransitionNotAllowed(
+            _("Bag %(bag)s is %(status)s: only a sealed bag that is on no handover sheet can be reopened.")
+            % {"bag": bag.number, "status": bag.get_status_display()}
+        )
+    bag.status = BagStatus.OPEN
+    bag.sealed_at = None
+    bag.save(update_fields=["status", "sealed_at"])
+    _record(bag=bag, from_status=BagStatus.SEALED, to_status=BagStatus.OPEN, by=by, reason=reason)
+    return bag
+
+
+@transaction.atomic
+def bag_report_lost(*, bag: ConsolidationBag, by, note: str = "") -> ConsolidationBag:
+    """Report a picked-up bag lost by the carrier, which opens its claim evidence export."""
+    bag = _lock_bag(bag)
+    if bag.status != BagStatus.PICKED_UP:
+        raise TransitionNotAllowed(
+            _("Bag %(bag)s is %(status)s: only a bag the carrier picked up and did not deliver can be reported lost.")
+            % {"bag": bag.number, "status": bag.get_status_display()}
+        )
+    if bag.reported_lost_at is not None:
+        return bag
+    bag.reported_lost_at = timezone.now()
+    bag.save(update_fields=["reported_lost_at"])
+    _record(
+        bag=bag,
+        from_status=bag.status,
+        to_status=TRANSITION_REPORTED_LOST,
+        by=by,
+        reason=note or _("Reported lost by the carrier"),
+    )
+    return bag
