@@ -1,7 +1,35 @@
-"""The admin site of Parcel Control."""
+"""The admin site of Parcel Control: its header, and the pages that belong to no single model.
+
+The upload page and the managers' dashboards are added in `get_urls()`, as Django's own AdminSite adds
+its index and login: behind `admin_view` (an active staff member, else the login page) and each with
+its own permission check on top (`kinds_for` for uploads, `monitoring.view_dashboard` in the views).
+"""
 
 from django.contrib import admin
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from backoffice.uploads import import_upload_view, kinds_for
+from monitoring import views as dashboards
 
 
 class ParcelControlSite(admin.AdminSite):
-    pass
+    site_header = _("Parcel Control")
+    site_title = _("Parcel Control")
+
+    def get_urls(self):
+        # Before Django's own patterns: they end with a catch-all.
+        pages = [
+            path("import/", self.admin_view(import_upload_view), {"site": self}, name="import_upload"),
+            path("dashboard/", self.admin_view(dashboards.overview), name="dashboard_overview"),
+            path("dashboard/stalled/", self.admin_view(dashboards.stalled), name="dashboard_stalled"),
+            path("dashboard/shops/", self.admin_view(dashboards.shops), name="dashboard_shops"),
+            path("dashboard/outlets/", self.admin_view(dashboards.outlets), name="dashboard_outlets"),
+        ]
+        return pages + super().get_urls()
+
+    def each_context(self, request):
+        """Adds whether the user may open the upload page, for the index's link and the page itself."""
+        context = super().each_context(request)
+        context["import_upload_allowed"] = request.user.is_authenticated and bool(kinds_for(request.user))
+        return context

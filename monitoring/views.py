@@ -1,5 +1,8 @@
 """The managers' dashboards: thin views over monitoring.selectors, drawn inside the admin's frame.
 
+The admin site (backoffice.site) mounts them under /admin/dashboard/ behind its `admin_view` (active
+staff only); `dashboard_view` adds the permission the managers hold.
+
 Charts are inline SVG computed here (no JavaScript, nothing fetched from the internet).
 """
 
@@ -49,10 +52,10 @@ def render(request, template, title, **context):
 
 
 NAV = [
-    ("monitoring:overview", _("Overview")),
-    ("monitoring:stalled", _("Stalled and overdue parcels")),
-    ("monitoring:shops", _("Shop indicators")),
-    ("monitoring:outlets", _("Courier outlet scorecards")),
+    ("admin:dashboard_overview", _("Overview")),
+    ("admin:dashboard_stalled", _("Stalled and overdue parcels")),
+    ("admin:dashboard_shops", _("Shop indicators")),
+    ("admin:dashboard_outlets", _("Courier outlet scorecards")),
 ]
 
 

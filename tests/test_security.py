@@ -17,10 +17,34 @@ def logged_in(user) -> Client:
     return client
 
 
-@pytest.mark.parametrize("url", ["/dashboard/", "/dashboard/stalled/", "/dashboard/shops/", "/dashboard/outlets/"])
+DASHBOARDS = ["/admin/dashboard/", "/admin/dashboard/stalled/", "/admin/dashboard/shops/", "/admin/dashboard/outlets/"]
+
+
+@pytest.mark.parametrize("url", DASHBOARDS)
 def test_warehouse_cannot_open_manager_pages(warehouse_user, manager_user, url):
     assert logged_in(warehouse_user).get(url).status_code == 403
     assert logged_in(manager_user).get(url).status_code == 200
+
+
+@pytest.mark.parametrize("url", DASHBOARDS)
+def test_dashboards_need_an_active_staff_member(manager_user, url):
+    manager_user.is_staff = False
+    manager_user.save()
+    response = logged_in(manager_user).get(url)
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+    manager_user.is_staff, manager_user.is_active = True, False
+    manager_user.save()
+    response = logged_in(manager_user).get(url)
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.parametrize("url", DASHBOARDS)
+def test_old_dashboard_addresses_lead_to_the_admin_pages(manager_user, url):
+    old = url.removeprefix("/admin")
+    response = logged_in(manager_user).get(old, {"level": "overdue"})
+    assert response.status_code == 301
+    assert response["Location"] == f"{url}?level=overdue"
 
 
 def test_warehouse_cannot_change_sla_policies(warehouse_user):

@@ -16,7 +16,7 @@ from monitoring.views import PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["monitoring:overview", "monitoring:stalled", "monitoring:shops", "monitoring:outlets"]
+PAGES = ["admin:dashboard_overview", "admin:dashboard_stalled", "admin:dashboard_shops", "admin:dashboard_outlets"]
 
 
 def alert_for(shop, *, kind=AlertKind.STAGNATION, level=AlertLevel.OVERDUE, tracking_no=None, **alert_fields):
@@ -48,7 +48,7 @@ def test_warehouse_clerks_are_refused(warehouse_client, name):
 
 
 def test_warehouse_clerks_are_refused_the_csv_export(warehouse_client):
-    assert warehouse_client.get(reverse("monitoring:stalled"), {"format": "csv"}).status_code == 403
+    assert warehouse_client.get(reverse("admin:dashboard_stalled"), {"format": "csv"}).status_code == 403
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -63,7 +63,7 @@ def test_managers_see_every_dashboard_in_the_admin_frame(manager_client, name):
 
 
 def test_admin_index_links_dashboards_for_managers_only(manager_user, warehouse_user):
-    dashboard_url = reverse("monitoring:overview")
+    dashboard_url = reverse("admin:dashboard_overview")
     manager, clerk = Client(), Client()
     manager.force_login(manager_user)
     clerk.force_login(warehouse_user)
@@ -78,7 +78,7 @@ def test_overview_shows_counts_compensation_and_chart(manager_client):
     alert_for(shop, kind=AlertKind.PICKUP_OVERDUE, level=AlertLevel.WARNING, compensation_estimate=Decimal("7.50"))
     alert_for(shop, due_at=timezone.now() + datetime.timedelta(hours=2), tracking_no="DUESOON1")
 
-    response = manager_client.get(reverse("monitoring:overview"))
+    response = manager_client.get(reverse("admin:dashboard_overview"))
 
     content = response.content.decode()
     assert response.context["overview"].total_open == 3
@@ -93,7 +93,7 @@ def test_stalled_page_filters_links_parcels_and_shows_local_times(manager_client
     shown = alert_for(shop_a, tracking_no="SHOWN01", due_at=due)
     alert_for(shop_b, tracking_no="HIDDEN01")
 
-    response = manager_client.get(reverse("monitoring:stalled"), {"shop": shop_a.pk, "level": "overdue"})
+    response = manager_client.get(reverse("admin:dashboard_stalled"), {"shop": shop_a.pk, "level": "overdue"})
 
     content = response.content.decode()
     assert "SHOWN01" in content and "HIDDEN01" not in content
@@ -106,8 +106,8 @@ def test_stalled_page_paginates_without_counting(manager_client):
     for _ in range(PAGE_SIZE + 1):
         alert_for(shop)
 
-    first = manager_client.get(reverse("monitoring:stalled"))
-    second = manager_client.get(reverse("monitoring:stalled"), {"page": 2})
+    first = manager_client.get(reverse("admin:dashboard_stalled"))
+    second = manager_client.get(reverse("admin:dashboard_stalled"), {"page": 2})
 
     assert len(first.context["page"].rows) == PAGE_SIZE and first.context["page"].has_next
     assert 'rel="next"' in first.content.decode()
@@ -121,7 +121,7 @@ def test_csv_export_has_exactly_the_filtered_rows(manager_client):
     alert_for(shop_b, kind=AlertKind.STAGNATION)
     alert_for(shop_a, kind=AlertKind.STAGNATION, resolved_at=timezone.now())
 
-    response = manager_client.get(reverse("monitoring:stalled"), {"shop": shop_a.pk, "kind": "stagnation", "format": "csv"})
+    response = manager_client.get(reverse("admin:dashboard_stalled"), {"shop": shop_a.pk, "kind": "stagnation", "format": "csv"})
 
     assert response.status_code == 200
     assert response.streaming
@@ -141,8 +141,8 @@ def test_csv_export_rows_equal_the_page_rows(manager_client):
     for i in range(5):
         alert_for(shop, level=AlertLevel.WARNING if i % 2 else AlertLevel.OVERDUE)
 
-    page = manager_client.get(reverse("monitoring:stalled"), {"level": "warning"})
-    export = manager_client.get(reverse("monitoring:stalled"), {"level": "warning", "format": "csv"})
+    page = manager_client.get(reverse("admin:dashboard_stalled"), {"level": "warning"})
+    export = manager_client.get(reverse("admin:dashboard_stalled"), {"level": "warning", "format": "csv"})
 
     _header, *rows = csv_rows(export)
     assert sorted(row[0] for row in rows) == sorted(a.parcel.tracking_no for a in page.context["page"].rows)
@@ -157,7 +157,7 @@ def test_shop_indicators_page_shows_rates_against_target(manager_client):
             order=OrderFactory(shop=shop, paid_at=paid), shipped=True, picked_up_at=paid + datetime.timedelta(hours=hours)
         )
 
-    response = manager_client.get(reverse("monitoring:shops"), {"shop": shop.pk})
+    response = manager_client.get(reverse("admin:dashboard_shops"), {"shop": shop.pk})
 
     content = response.content.decode()
     assert response.status_code == 200
@@ -171,7 +171,7 @@ def test_shop_indicators_page_shows_todays_parcels_as_pending(manager_client):
     shop = ShopFactory(code="a", platform=Platform.TMALL)
     ParcelFactory(order=OrderFactory(shop=shop, paid_at=timezone.now() - datetime.timedelta(hours=1)), shipped=True)
 
-    content = manager_client.get(reverse("monitoring:shops"), {"shop": shop.pk}).content.decode()
+    content = manager_client.get(reverse("admin:dashboard_shops"), {"shop": shop.pk}).content.decode()
 
     assert 'id="period-pickup-rate">pending<' in content
     assert "0.0%" not in content  # not a collapse of the pickup rate
@@ -180,7 +180,7 @@ def test_shop_indicators_page_shows_todays_parcels_as_pending(manager_client):
 def test_indicators_refuse_a_reversed_period(manager_client):
     shop = ShopFactory(code="a")
     response = manager_client.get(
-        reverse("monitoring:shops"), {"shop": shop.pk, "date_from": "2026-06-10", "date_to": "2026-06-01"}
+        reverse("admin:dashboard_shops"), {"shop": shop.pk, "date_from": "2026-06-10", "date_to": "2026-06-01"}
     )
 
     assert response.status_code == 200
@@ -197,7 +197,7 @@ def test_outlet_scorecards_page_lists_outlets_with_stars(manager_client):
         picked_up_at=paid + datetime.timedelta(hours=5),
     )
 
-    response = manager_client.get(reverse("monitoring:outlets"), {"shop": shop.pk})
+    response = manager_client.get(reverse("admin:dashboard_outlets"), {"shop": shop.pk})
 
     content = response.content.decode()
     assert "余杭网点" in content
@@ -216,7 +216,7 @@ def test_query_count_does_not_grow_with_rows(manager_client, django_assert_max_n
         alert.parcel.picked_up_at = alert.parcel.paid_at + datetime.timedelta(hours=i)
         alert.parcel.save()
     with django_assert_max_num_queries(12):
-        response = manager_client.get(reverse(name), {"shop": shop.pk} if name != "monitoring:stalled" else {})
+        response = manager_client.get(reverse(name), {"shop": shop.pk} if name != "admin:dashboard_stalled" else {})
     assert response.status_code == 200
 
 
@@ -225,6 +225,6 @@ def test_csv_export_query_count_is_bounded(manager_client, django_assert_max_num
     for _ in range(30):
         alert_for(shop)
     with django_assert_max_num_queries(8):
-        response = manager_client.get(reverse("monitoring:stalled"), {"format": "csv"})
+        response = manager_client.get(reverse("admin:dashboard_stalled"), {"format": "csv"})
         rows = csv_rows(response)
     assert len(rows) == 31

@@ -5,7 +5,6 @@ thread with a running loop unless DJANGO_ALLOW_ASYNC_UNSAFE is set. The test thr
 data and reads results while the browser waits, so this is safe here.
 """
 
-import importlib
 import os
 from pathlib import Path
 
@@ -50,14 +49,12 @@ def page(browser, live_server):
 @pytest.fixture(autouse=True)
 def groups(transactional_db):
     """live_server tests flush the database after each test, taking the groups of the data migration
-    (monitoring 0003_groups) with it: put them back from the migration's own definition."""
+    (backoffice 0001_roles) with it: put them back from the roles' own definition."""
     from django.contrib.auth.models import Group, Permission
 
-    definition = importlib.import_module("monitoring.migrations.0003_groups").GROUPS
-    for name, perms in definition.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        for app, codename in perms:
-            group.permissions.add(Permission.objects.get(content_type__app_label=app, codename=codename))
+    from backoffice.roles import grant_roles
+
+    grant_roles(Group, Permission)
 
 
 @pytest.fixture

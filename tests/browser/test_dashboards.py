@@ -59,7 +59,7 @@ def test_manager_filters_stalled_parcels_and_exports_them(page, live_server, scr
 def test_every_dashboard_renders_with_its_chart(page, live_server, screenshots):
     data = build_dashboard_data()
     make_user(MANAGER, "Managers")
-    log_in(page, live_server, *MANAGER, next_path="/dashboard/")
+    log_in(page, live_server, *MANAGER, next_path="/admin/dashboard/")
 
     assert page.locator("#total-open").inner_text() != "0"
     assert page.locator("svg.chart rect").count() > 0
@@ -98,7 +98,8 @@ def test_warehouse_clerk_is_refused_the_dashboards(page, live_server):
     log_in(page, live_server, *CLERK)
 
     assert page.locator("#dashboards-module").count() == 0
-    for path in ("/dashboard/", "/dashboard/stalled/", "/dashboard/stalled/?format=csv", "/dashboard/shops/"):
+    for path in ("/admin/dashboard/", "/admin/dashboard/stalled/", "/admin/dashboard/stalled/?format=csv",
+                 "/admin/dashboard/shops/"):
         response = page.goto(f"{live_server.url}{path}")
         assert response.status == 403, path
 
