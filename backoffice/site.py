@@ -16,6 +16,10 @@ from monitoring import views as dashboards
 class ParcelControlSite(admin.AdminSite):
     site_header = _("Parcel Control")
     site_title = _("Parcel Control")
+    index_title = _("Parcels, pickups and alerts")
+    # There is no public site to "view"; the wide change lists need the room the navigation sidebar takes.
+    site_url = None
+    enable_nav_sidebar = False
 
     def get_urls(self):
         # Before Django's own patterns: they end with a catch-all.

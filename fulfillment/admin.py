@@ -8,21 +8,16 @@ indexed columns, no full count, no date hierarchy.
 
 import datetime
 
-from django.conf import settings
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import report_applied
-from core.timezones import shop_zone
+from core.admin import BigTableAdmin, ShopTimeZoneMixin, in_shop_time, report_applied
 from fulfillment.models import (
     Carrier,
     CarrierOutlet,
@@ -34,92 +29,10 @@ from fulfillment.models import (
     Shop,
     TrackingEvent,
 )
-from fulfillment.paginators import EstimatedCountPaginator
 from fulfillment.parcel_state import rederive
 
-admin.site.site_header = _("Parcel Control")
-admin.site.site_title = _("Parcel Control")
-admin.site.index_title = _("Parcels, pickups and alerts")
-# There is no public site to "view"; the wide change lists need the room the navigation sidebar takes.
-admin.site.site_url = None
-admin.site.enable_nav_sidebar = False
-
 EVENTS_SHOWN = 50
-ALERTS_SHOWN = 20
-MAX_SEARCH_TERMS = 200
 MAX_SKIPS_LISTED = 20  # a message line, not a report: the first ones with their reasons
-SHOP_TIME_FORMAT = "Y-m-d H:i"
-
-
-def in_shop_time(value: datetime.datetime | None, shop: Shop) -> str | None:
-    """A UTC timestamp as the shop's clerks read it (DESIGN.md: shown in the shop's time zone)."""
-    if value is None:
-        return None
-    return date_format(timezone.localtime(value, shop_zone(shop.timezone)), SHOP_TIME_FORMAT)
-
-
-class ExactOrPrefixSearchMixin:
-    """Search identifiers by exact value or prefix on indexed columns, never `%term%`.
-
-    Django's `=field` / `^field` compare `UPPER(column)`, which no index serves on PostgreSQL; here
-    the term is compared as typed and upper-cased (tracking numbers and order ids are upper case).
-    Several identifiers pasted at once, separated by spaces or commas, are all found.
-    """
-
-    exact_search_fields: tuple[str, ...] = ()
-    prefix_search_fields: tuple[str, ...] = ()
-
-    def get_search_results(self, request, queryset, search_term):
-        terms = [t for t in search_term.replace(",", " ").split() if t][:MAX_SEARCH_TERMS]
-        if not terms:
-            return queryset, False
-        condition = Q()
-        variants = sorted({v for term in terms for v in (term, term.upper())})
-        for field in self.exact_search_fields:
-            condition |= self._exact_condition(queryset.model, field, variants)
-        if len(terms) == 1:
-            for field in self.prefix_search_fields:
-                for variant in {terms[0], terms[0].upper()}:
-                    condition |= Q(**{f"{field}__startswith": variant})
-        return queryset.filter(condition), False
-
-    @staticmethod
-    def _exact_condition(model, field: str, variants: list[str]) -> Q:
-        """`field IN variants`; across a relation, the related keys are looked up first (one small query)
-        so that the OR of conditions stays a union of index scans instead of a join over both tables."""
-        if "__" not in field:
-            return Q(**{f"{field}__in": variants})
-        relation, rest = field.split("__", 1)
-        related = model._meta.get_field(relation).related_model
-        keys = list(related._default_manager.filter(**{f"{rest}__in": variants}).values_list("pk", flat=True)[:1000])
-        return Q(**{f"{relation}__in": keys})
-
-
-class ShopTimeZoneMixin:
-    """Render the change page in the time zone of the row's shop (every date and time on it, inlines too)."""
-
-    shop_timezone_lookup = "shop__timezone"
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        try:
-            rows = self.model._default_manager.filter(pk=object_id)
-            zone_name = rows.values_list(self.shop_timezone_lookup, flat=True).first()
-        except (ValueError, ValidationError):
-            zone_name = None  # not a key: the admin answers "does not exist" itself
-        with timezone.override(shop_zone(zone_name or settings.TIME_ZONE)):
-            response = super().change_view(request, object_id, form_url, extra_context)
-            if hasattr(response, "render") and not response.is_rendered:
-                response.render()
-        return response
-
-
-class BigTableAdmin(ExactOrPrefixSearchMixin, admin.ModelAdmin):
-    """Millions of rows: estimated count when unfiltered, no full count, no facet counts."""
-
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
-    list_per_page = 50
 
 
 class PaidWithinFilter(admin.SimpleListFilter):
@@ -338,12 +251,15 @@ class ParcelAdmin(ShopTimeZoneMixin, BigTableAdmin):
             ),
             (_("Deadlines"), {"fields": DEADLINE_FIELDS}),
         ]
-        if obj is not None and request.user.has_perm("monitoring.view_alert"):
-            fieldsets.append((_("Alerts"), {"fields": ("alerts_table",)}))
+        fieldsets += self.extra_fieldsets(request, obj)
         fieldsets.append(
             (_("Record"), {"fields": (("event_count", "created_at", "updated_at"),), "classes": ["collapse"]})
         )
         return fieldsets
+
+    def extra_fieldsets(self, request, obj) -> list:
+        """Sections that apps above fulfillment add to the parcel's page (monitoring: its alerts)."""
+        return []
 
     def get_readonly_fields(self, request, obj=None):
         shown = {f for _name, opts in self.get_fieldsets(request, obj) for f in _flat(opts["fields"])}
@@ -384,49 +300,6 @@ class ParcelAdmin(ShopTimeZoneMixin, BigTableAdmin):
     @admin.display(description=_("tracking events"))
     def event_count(self, parcel):
         return parcel.events.count()
-
-    @admin.display(description=_("alerts"))
-    def alerts_table(self, parcel):
-        # The reverse relation of monitoring.Alert: fulfillment never imports monitoring.
-        alerts_manager = getattr(parcel, "alerts", None)
-        if alerts_manager is None:
-            return None
-        alerts = list(alerts_manager.order_by("-raised_at", "-pk")[:ALERTS_SHOWN])
-        if not alerts:
-            return gettext("No alerts.")
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            (
-                (
-                    alert.get_kind_display(),
-                    alert.get_level_display(),
-                    in_shop_time(alert.due_at, parcel.shop) or "-",
-                    in_shop_time(alert.raised_at, parcel.shop),
-                    in_shop_time(alert.resolved_at, parcel.shop) or gettext("open"),
-                    alert.compensation_estimate if alert.compensation_estimate is not None else "-",
-                )
-                for alert in alerts
-            ),
-        )
-        link = ""
-        try:
-            url = reverse("admin:monitoring_alert_changelist") + f"?parcel__id__exact={parcel.pk}"
-            link = format_html('<p><a href="{}">{}</a></p>', url, gettext("All alerts of this parcel"))
-        except NoReverseMatch:
-            pass
-        return format_html(
-            '<table class="parcel-alerts"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
-            "<th>{}</th></tr></thead><tbody>{}</tbody></table>{}",
-            gettext("kind"),
-            gettext("level"),
-            gettext("due at"),
-            gettext("raised at"),
-            gettext("resolved at"),
-            gettext("compensation estimate"),
-            rows,
-            link,
-        )
 
     @admin.action(permissions=["mark_ready"], description=_("Mark ready to ship"))
     def mark_ready_to_ship(self, request, queryset):

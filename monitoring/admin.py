@@ -10,10 +10,14 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from fulfillment.admin import BigTableAdmin, ExactOrPrefixSearchMixin
+from core.admin import BigTableAdmin, ExactOrPrefixSearchMixin, in_shop_time
+from fulfillment.admin import ParcelAdmin
+from fulfillment.models import Parcel
 from monitoring.models import Alert, AlertKind, Complaint, RouteStandard, SlaPolicy, StagnationTicket
 from monitoring.services import alert_resolve, ticket_answer
 
@@ -267,3 +271,60 @@ class ComplaintAdmin(ExactOrPrefixSearchMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --------------------------------------------------------------------------- the parcel's page
+
+ALERTS_SHOWN = 20
+
+
+class MonitoredParcelAdmin(ParcelAdmin):
+    """fulfillment's parcel page with the parcel's alerts (fulfillment knows nothing of alerts)."""
+
+    def extra_fieldsets(self, request, obj) -> list:
+        if obj is not None and request.user.has_perm("monitoring.view_alert"):
+            return [(_("Alerts"), {"fields": ("alerts_table",)})]
+        return []
+
+    @admin.display(description=_("alerts"))
+    def alerts_table(self, parcel):
+        alerts = list(parcel.alerts.order_by("-raised_at", "-pk")[:ALERTS_SHOWN])
+        if not alerts:
+            return gettext("No alerts.")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    alert.get_kind_display(),
+                    alert.get_level_display(),
+                    in_shop_time(alert.due_at, parcel.shop) or "-",
+                    in_shop_time(alert.raised_at, parcel.shop),
+                    in_shop_time(alert.resolved_at, parcel.shop) or gettext("open"),
+                    alert.compensation_estimate if alert.compensation_estimate is not None else "-",
+                )
+                for alert in alerts
+            ),
+        )
+        link = ""
+        try:
+            url = reverse("admin:monitoring_alert_changelist") + f"?parcel__id__exact={parcel.pk}"
+            link = format_html('<p><a href="{}">{}</a></p>', url, gettext("All alerts of this parcel"))
+        except NoReverseMatch:
+            pass
+        return format_html(
+            '<table class="parcel-alerts"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
+            "<th>{}</th></tr></thead><tbody>{}</tbody></table>{}",
+            gettext("kind"),
+            gettext("level"),
+            gettext("due at"),
+            gettext("raised at"),
+            gettext("resolved at"),
+            gettext("compensation estimate"),
+            rows,
+            link,
+        )
+
+
+admin.site.unregister(Parcel)
+admin.site.register(Parcel, MonitoredParcelAdmin)

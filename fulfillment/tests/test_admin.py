@@ -6,8 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.paginators import EstimatedCountPaginator
 from fulfillment.models import Parcel, ParcelStatus, TrackingEvent
-from fulfillment.paginators import EstimatedCountPaginator
 from fulfillment.tests.factories import CarrierOutletFactory, ParcelFactory, ShopFactory, TrackingEventFactory
 
 pytestmark = pytest.mark.django_db

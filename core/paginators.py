@@ -11,6 +11,8 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
 
+from core.db.dialect import estimated_row_count
+
 
 class EstimatedCountPaginator(Paginator):
     # Below this many (estimated) rows an exact count is cheap enough and exactness wins.
@@ -28,16 +30,7 @@ class EstimatedCountPaginator(Paginator):
         query = getattr(queryset, "query", None)
         if query is None or query.where or query.distinct or query.combinator or query.is_sliced:
             return None
-        connection = connections[queryset.db]
-        if connection.vendor != "postgresql":
+        estimate = estimated_row_count(connections[queryset.db], queryset.model)
+        if estimate is None or estimate < self.estimate_threshold:
             return None
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
-                [connection.ops.quote_name(queryset.model._meta.db_table)],
-            )
-            row = cursor.fetchone()
-        # reltuples is -1 (PostgreSQL 14+) or 0 for a table never vacuumed or analysed.
-        if row is None or row[0] is None or row[0] < self.estimate_threshold:
-            return None
-        return int(row[0])
+        return estimate
