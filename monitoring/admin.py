@@ -8,7 +8,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
@@ -19,7 +18,7 @@ from core.admin import BigTableAdmin, ExactOrPrefixSearchMixin, in_shop_time
 from fulfillment.admin import ParcelAdmin
 from fulfillment.models import Parcel
 from monitoring.models import Alert, AlertKind, Complaint, RouteStandard, SlaPolicy, StagnationTicket
-from monitoring.services import alert_resolve, ticket_answer
+from monitoring.services import alert_resolve, sla_policy_save, ticket_answer
 
 
 class OpenResolvedFilter(admin.SimpleListFilter):
@@ -90,11 +89,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         return self.readonly_fields if obj is not None else ()
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if form.changed_data:
-            from monitoring.tasks import recompute_deadlines as recompute_task
-
-            transaction.on_commit(lambda: recompute_task.delay(unfinished_only=True))
+        if sla_policy_save(policy=obj, changed_fields=form.changed_data if change else ["*"], by=request.user):
             self.message_user(
                 request,
                 _("The deadlines of the parcels still on their way are being recomputed with the new thresholds."),

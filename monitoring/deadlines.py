@@ -12,6 +12,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+from django.db import transaction
 from django.db.models import (
     Case,
     DateTimeField,
@@ -32,7 +33,7 @@ from core.db.dialect import id_chunks, without_jit
 from core.db.expressions import IsDistinctFrom, plus
 from core.timezones import shop_zone
 from fulfillment.calendar import add_days, at_local_hour, end_of_day, holiday_overrides, start_of_day
-from fulfillment.models import DEADLINE_FIELDS, Order, Parcel, Region
+from fulfillment.models import DEADLINE_FIELDS, FINISHED_STATUSES, Order, Parcel, Region
 from monitoring.models import RouteStandard, SlaPolicy
 
 # Parcels per statement when ids are given (SQLite's bound-variable limit leaves room for this).
@@ -102,6 +103,16 @@ def recompute_deadlines(*, parcel_ids: Iterable[int] | None = None, parcels: Que
     if parcel_ids is None:
         return _recompute(parcels if parcels is not None else Parcel.objects.all(), policies)
     return sum(_recompute_ids(chunk, policies) for chunk in id_chunks(parcel_ids))
+
+
+@transaction.atomic
+def recompute_all_deadlines(*, unfinished_only: bool) -> int:
+    """Every parcel's deadlines (or only those of parcels still on their way) after a policy,
+    holiday or route standard change; returns how many parcels' deadlines changed."""
+    parcels = Parcel.objects.all()
+    if unfinished_only:
+        parcels = parcels.exclude(status__in=FINISHED_STATUSES)
+    return recompute_deadlines(parcels=parcels)
 
 
 def _recompute(parcels: QuerySet, policies: Sequence[SlaPolicy], *, remote: Q | None = None) -> int:

@@ -11,7 +11,7 @@ import datetime
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -270,3 +270,19 @@ def ticket_answer(*, ticket: StagnationTicket, by, response: str) -> StagnationT
             parcel_id=ticket.parcel_id, kind=AlertKind.TICKET_RESPONSE_OVERDUE, resolved_at__isnull=True
         ).update(resolved_at=now, resolved_by=by, resolution_note=response)
     return ticket
+
+
+@transaction.atomic
+def sla_policy_save(*, policy: SlaPolicy, changed_fields: Iterable[str], by) -> bool:
+    """Save a policy a manager edited. When a threshold changed, the deadlines of the parcels still on
+    their way are recomputed once the change is committed — by a worker where a broker runs, in-process
+    otherwise. Returns whether a recompute was started."""
+    policy.full_clean()
+    policy.save()
+    if not list(changed_fields):
+        return False
+    from monitoring.tasks import recompute_deadlines as recompute_task
+
+    logger.info("SLA policy %s changed by %s: recomputing deadlines", policy.pk, by)
+    transaction.on_commit(lambda: recompute_task.delay(unfinished_only=True))
+    return True

@@ -37,15 +37,8 @@ def scan_parcels() -> dict:
 @shared_task(name="monitoring.tasks.recompute_deadlines", acks_late=True, ignore_result=True)
 def recompute_deadlines(*, unfinished_only: bool = True) -> int:
     """After a policy change in the admin: recompute the deadlines (of the parcels still on their way)."""
-    from django.db import transaction
+    from monitoring.deadlines import recompute_all_deadlines
 
-    from fulfillment.models import FINISHED_STATUSES, Parcel
-    from monitoring.deadlines import recompute_deadlines as recompute
-
-    parcels = Parcel.objects.all()
-    if unfinished_only:
-        parcels = parcels.exclude(status__in=FINISHED_STATUSES)
-    with transaction.atomic():
-        count = recompute(parcels=parcels)
+    count = recompute_all_deadlines(unfinished_only=unfinished_only)
     logger.info("Deadlines recomputed for %d parcels", count)
     return count

@@ -275,3 +275,28 @@ def test_scan_parcels_command_rejects_a_bad_instant():
 
     with pytest.raises(CommandError, match="now"):
         call_command("scan_parcels", "--now", "yesterday")
+
+
+def test_saving_a_changed_policy_recomputes_the_running_parcels_deadlines(django_capture_on_commit_callbacks):
+    from monitoring.models import SlaPolicy
+    from monitoring.services import sla_policy_save
+
+    (parcel,) = make(1, platform="tmall", tier="mall")
+    recompute_deadlines(parcel_ids=[parcel.pk])
+    parcel.refresh_from_db()
+    policy = SlaPolicy.objects.get(code="tmall")
+    assert parcel.pickup_due_at == parcel.paid_at + datetime.timedelta(hours=policy.pickup_due_hours)
+
+    with django_capture_on_commit_callbacks(execute=True) as unchanged:
+        assert sla_policy_save(policy=policy, changed_fields=[], by=None) is False
+    assert unchanged == []
+
+    before = parcel.pickup_due_at
+    policy.pickup_warn_hours, policy.pickup_due_hours = 30, 36
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert sla_policy_save(policy=policy, changed_fields=["pickup_due_hours"], by=None) is True
+        parcel.refresh_from_db()
+        assert parcel.pickup_due_at == before  # recomputed only once the change is committed
+    assert len(callbacks) == 1
+    parcel.refresh_from_db()
+    assert parcel.pickup_due_at == parcel.paid_at + datetime.timedelta(hours=36)

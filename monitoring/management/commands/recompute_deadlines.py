@@ -1,11 +1,9 @@
 """`recompute_deadlines`: recompute every parcel's deadlines after a policy, holiday or route change."""
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from fulfillment.models import FINISHED_STATUSES, Parcel
-from monitoring.deadlines import recompute_deadlines
+from monitoring.deadlines import recompute_all_deadlines
 
 
 class Command(BaseCommand):
@@ -17,9 +15,5 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        parcels = Parcel.objects.all()
-        if options["unfinished"]:
-            parcels = parcels.exclude(status__in=FINISHED_STATUSES)
-        with transaction.atomic():
-            count = recompute_deadlines(parcels=parcels)
+        count = recompute_all_deadlines(unfinished_only=options["unfinished"])
         self.stdout.write(_("Deadlines recomputed for %(count)d parcel(s).") % {"count": count})
