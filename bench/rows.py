@@ -118,11 +118,33 @@ class Table:
         raw_cursor.executemany(sql, buffer)
         return count + len(buffer)
 
+    def select(self, exprs: Mapping[str, str]) -> tuple[str, str, list[Any]]:
+        """For `INSERT INTO table (columns) SELECT …`: the given SQL expression per attname, and a parameter
+        holding the empty value for every other column. Returns (columns, select list, parameters)."""
+        self._check(exprs)
+        items, params = [], []
+        for attname, empty, _null in self._spec:
+            if attname in exprs:
+                items.append(exprs[attname])
+            else:
+                items.append("%s")
+                params.append(_sqlite(empty) if self._sqlite else empty)
+        return self.quoted()[1], ", ".join(items), params
+
     def write(self, rows: Iterable[Mapping[str, Any]]) -> int:
         """COPY on PostgreSQL, executemany on SQLite, on Django's connection (inside the caller's transaction)."""
         with connection.cursor() as cursor:
             raw = cursor.cursor if connection.vendor == "postgresql" else cursor.connection.cursor()
             return self.copy(raw, rows) if connection.vendor == "postgresql" else self.insert_many(raw, rows)
+
+
+def column(model: type[models.Model], name: str) -> str:
+    """A field's quoted column name, for the few SQL strings the bench scripts write."""
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
+def table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
 
 
 def reset_sequence(cursor, model: type[models.Model]) -> None:
