@@ -106,6 +106,24 @@ def dataset_run(databases):
     return url, run(script("dataset.py", "--smoke", "--database-url", url))
 
 
+def test_rows_fill_every_column_a_script_does_not_set():
+    """bench/rows.py: only keys (the primary key, NOT NULL foreign keys) must come from a script; every other
+    column of every model gets its default or an empty value, so a new column cannot break a bulk load."""
+    import datetime as dt
+    import importlib.util
+
+    from django.apps import apps
+
+    spec = importlib.util.spec_from_file_location("bench_rows", BENCH / "rows.py")
+    rows = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rows)
+    now = dt.datetime(2026, 3, 16, tzinfo=dt.UTC)
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if rows.empty_value(field, now) is rows.REQUIRED:
+                assert field.primary_key or field.is_relation, f"{model._meta.label}.{field.name}"
+
+
 def test_import_events(databases):
     where = ["--database", "postgres", "--postgres-url", databases.url("import")] if POSTGRES else ["--database", "sqlite"]
     output = run(script("import_events.py", "--smoke", *where))
