@@ -1,6 +1,7 @@
 """Fault drills for the production profile (not a test; loopback only; run when nothing else uses the services).
 
     .venv/bin/python bench/faults.py [worker] [postgres] [redis]      # default: all three
+    .venv/bin/python bench/faults.py --smoke [--database pc_faults_smoke]  # set-up only: seconds, restarts nothing
 
 1. worker   — a Celery worker is killed (SIGKILL) in the middle of a scan and restarted: the redelivered
               scan completes and no alert is duplicated.
@@ -12,12 +13,16 @@
 Each drill prints what it saw and PASS/FAIL; the exit status is the number of failed drills. It uses its
 own databases (pc_faults, pc_faults_import) and Redis database 9. Drill 2 restarts the machine's
 PostgreSQL cluster and drill 3 stops and restarts the machine's Redis: other users of them notice.
+`--smoke` restarts nothing: a tiny data set in its own database, a Celery worker it starts itself, one
+scan through the broker (Redis database 9), then only that worker killed; it is what the test suite runs.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -250,10 +255,56 @@ def drill_redis(workdir: Path) -> bool:
     return ok
 
 
+def drill_smoke(workdir: Path, database: str) -> bool:
+    """The drills' set-up without their faults on the machine's services: a tiny data set in its own database,
+    a Celery worker this script starts (Redis database 9 as the broker), one scan through the broker, then
+    that worker — and only it — killed (SIGKILL). PostgreSQL and Redis are never restarted."""
+    say(f"SMOKE: tiny set-up check in database {database}; no service of the machine is restarted")
+    recreate_database(database)
+    url = f"postgres://postgres@127.0.0.1:5432/{database}"
+    subprocess.run([PY, "bench/scan.py", "--smoke", "--database-url", url], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    with psycopg.connect(f"{PG} dbname={database}", autocommit=True) as conn:
+        conn.execute("DELETE FROM monitoring_alert")
+    flush_broker()
+    env = env_for(database)
+    log = workdir / "worker.log"
+    worker = start([CELERY, "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "1", "-n", "smoke@%h"],
+                   env, log)  # fmt: skip
+    try:
+        subprocess.run([CELERY, "-A", "config", "call", "monitoring.tasks.scan_parcels"], cwd=ROOT, env=env,
+                       check=True, capture_output=True)  # fmt: skip
+        done = wait_for(lambda: "Parcel scan at" in log.read_text(), timeout=120)
+    finally:
+        kill_group(worker)
+    alerts = query(database, "SELECT count(*) FROM monitoring_alert WHERE resolved_at IS NULL")
+    duplicates = query(
+        database,
+        "SELECT count(*) FROM (SELECT parcel_id, kind FROM monitoring_alert WHERE resolved_at IS NULL "
+        "GROUP BY parcel_id, kind HAVING count(*) > 1) d",
+    )
+    say(f"worker scanned through the broker: {done}; open alerts {alerts:,}; duplicated (parcel, kind) pairs {duplicates}")
+    ok = done and alerts > 0 and duplicates == 0
+    say(("PASS" if ok else "FAIL") + f": smoke (log {log})")
+    return ok
+
+
 def main() -> None:
     drills = {"worker": drill_worker, "postgres": drill_postgres, "redis": drill_redis}
-    chosen = sys.argv[1:] or list(drills)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("drills", nargs="*", metavar="drill", help="worker, postgres, redis (default: all three)")
+    parser.add_argument("--smoke", action="store_true", help="only the set-up check: nothing of the machine restarted")
+    parser.add_argument("--database", default="pc_faults_smoke", help="the smoke check's own database (recreated)")
+    args = parser.parse_args()
+    if unknown := set(args.drills) - set(drills):
+        parser.error(f"unknown drills: {', '.join(sorted(unknown))}")
     workdir = Path(tempfile.mkdtemp(prefix="parcel-faults-"))
+    if args.smoke:
+        ok = drill_smoke(workdir, args.database)
+        if ok:
+            shutil.rmtree(workdir, ignore_errors=True)
+        sys.exit(0 if ok else 1)
+    chosen = args.drills or list(drills)
     failures = sum(not drills[name](workdir) for name in chosen)
     say(f"{len(chosen) - failures} of {len(chosen)} drills passed")
     sys.exit(failures)

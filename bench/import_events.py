@@ -1,9 +1,11 @@
 """Benchmark: import_events throughput and memory on SQLite and PostgreSQL (not a test).
 
     .venv/bin/python bench/import_events.py [--events N] [--parcels M] [--database sqlite|postgres|both]
+    .venv/bin/python bench/import_events.py --smoke --database sqlite     # 1,000 events: seconds
 
 Generates N tracking events (default 1,000,000 over 200,000 parcels) into a CSV, creates the
-parcels in a fresh database (SQLite: a temp file; PostgreSQL: the database `pc_a_bench`), imports
+parcels in a fresh database (SQLite: a temp file; PostgreSQL: the database `pc_a_bench`, or
+`--postgres-url`), imports
 the file through the real `import_events` code path (`run_import(EventImporter())`, including the
 `parcels_changed` receivers of the other apps), and prints events/s and the peak resident memory
 of the importing process. As the physical reference, the same rows are then loaded bare into an
@@ -27,10 +29,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlparse
+
+from rows import Table, column, table  # bench/rows.py: columns from the models' own field list
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-PG_BENCH_DB = "pc_a_bench"
+PG_BENCH_URL = "postgres://postgres@127.0.0.1:5432/pc_a_bench"
 CARRIER = "YTO"
 CODES = ["picked_up", "in_transit", "arrived_sorting_centre", "in_transit", "out_for_delivery", "delivered", "info"]
 LOCATIONS = ["杭州转运中心", "义乌分拨中心", "深圳转运中心", "广州白云区营业部", "上海浦东新区网点", "北京顺义分拨中心"]
@@ -154,12 +158,10 @@ def phase_reset(database_url: str, _arg) -> dict:
 
     from fulfillment.models import CarrierOutlet, Parcel, ParcelStatus, TrackingEvent
 
+    events = table(TrackingEvent)
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(
-                "DELETE FROM fulfillment_trackingevent" if connection.vendor == "sqlite" else
-                "TRUNCATE fulfillment_trackingevent"
-            )
+            cursor.execute(f"DELETE FROM {events}" if connection.vendor == "sqlite" else f"TRUNCATE {events}")
         Parcel.objects.update(
             status=ParcelStatus.SHIPPED, picked_up_at=None, sorting_centre_at=None, out_for_delivery_at=None,
             delivered_at=None, last_event_at=None, outlet=None,
@@ -167,8 +169,8 @@ def phase_reset(database_url: str, _arg) -> dict:
         CarrierOutlet.objects.all().delete()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE fulfillment_parcel")
-            cursor.execute("VACUUM ANALYZE fulfillment_trackingevent")
+            cursor.execute(f"VACUUM ANALYZE {table(Parcel)}")
+            cursor.execute(f"VACUUM ANALYZE {events}")
     return {"events": TrackingEvent.objects.count()}
 
 
@@ -209,6 +211,8 @@ def phase_floor(database_url: str, csv_path: str) -> dict:
     django_setup(database_url)
     from django.db import connection, transaction
 
+    from fulfillment.models import Carrier, Parcel, TrackingEvent
+
     postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_floor_stage")
@@ -224,24 +228,30 @@ def phase_floor(database_url: str, csv_path: str) -> dict:
                     copy.write(chunk)
             cursor.execute("UPDATE bench_floor_stage SET description = '' WHERE description IS NULL")
             cursor.execute("ANALYZE bench_floor_stage")
-            cursor.execute("TRUNCATE fulfillment_trackingevent")
+            cursor.execute(f"TRUNCATE {table(TrackingEvent)}")
         else:
             with open(csv_path, encoding="utf-8", newline="") as f:
                 reader = csv.reader(f)
                 next(reader)
                 cursor.cursor.executemany("INSERT INTO bench_floor_stage VALUES (?, ?, ?, ?, ?, ?, ?)", reader)
-            cursor.execute("DELETE FROM fulfillment_trackingevent")
+            cursor.execute(f"DELETE FROM {table(TrackingEvent)}")
     moment = "s.occurred_at::timestamptz" if postgres else "s.occurred_at"
+    # Every column of the events table from its model's field list; those the file lacks get their empty value.
+    columns, select, params = Table(TrackingEvent, now=datetime.datetime.now(datetime.UTC), with_pk=False).select(
+        {"parcel_id": f"p.{column(Parcel, 'id')}", "code": "s.code", "occurred_at": moment, "location": "s.location",
+         "description": "s.description", "outlet_id": "NULL", "imported_at": "CURRENT_TIMESTAMP"}
+    )  # fmt: skip
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         if postgres:
             cursor.execute("SET LOCAL TimeZone TO 'Asia/Shanghai'; SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(
-            "INSERT INTO fulfillment_trackingevent (parcel_id, code, occurred_at, location, description, outlet_id, imported_at) "
-            f"SELECT p.id, s.code, {moment}, s.location, s.description, NULL, CURRENT_TIMESTAMP FROM bench_floor_stage s "
-            "JOIN fulfillment_carrier c ON c.code = s.carrier_code "
-            "JOIN fulfillment_parcel p ON p.carrier_id = c.id AND p.tracking_no = s.tracking_no "
-            "ON CONFLICT DO NOTHING"
+            f"INSERT INTO {table(TrackingEvent)} ({columns}) SELECT {select} FROM bench_floor_stage s "
+            f"JOIN {table(Carrier)} c ON c.{column(Carrier, 'code')} = s.carrier_code "
+            f"JOIN {table(Parcel)} p ON p.{column(Parcel, 'carrier')} = c.{column(Carrier, 'id')} "
+            f"AND p.{column(Parcel, 'tracking_no')} = s.tracking_no "
+            "ON CONFLICT DO NOTHING",
+            params,
         )
         rows = cursor.rowcount
     seconds = time.perf_counter() - started
@@ -268,19 +278,21 @@ def run_phase(phase: str, database_url: str, arg) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def pg_recreate(name: str) -> None:
+def pg_recreate(url: str) -> str:
     import psycopg
 
-    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as conn:
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    with psycopg.connect(parsed._replace(path="/postgres").geturl(), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
+    return name
 
 
-def bench_database(kind: str, csv_path: Path, *, events: int, parcels: int, workdir: Path) -> None:
+def bench_database(kind: str, csv_path: Path, *, events: int, parcels: int, workdir: Path, pg_url: str) -> None:
     if kind == "postgres":
-        pg_recreate(PG_BENCH_DB)
-        url = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
-        label = f"PostgreSQL (database {PG_BENCH_DB})"
+        url = pg_url
+        label = f"PostgreSQL (database {pg_recreate(url)})"
     else:
         db = workdir / "bench.sqlite3"
         db.unlink(missing_ok=True)
@@ -326,6 +338,8 @@ def main() -> None:
         "--order", choices=["parcel", "feed"], default="parcel",
         help="parcel: each parcel's events together (history export, default); feed: interleaved (push feed)",
     )
+    parser.add_argument("--postgres-url", default=PG_BENCH_URL, help="the PostgreSQL database (dropped and recreated)")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run (1,000 events over 200 parcels): seconds")
     parser.add_argument("--_phase", help=argparse.SUPPRESS)
     parser.add_argument("--_url", help=argparse.SUPPRESS)
     parser.add_argument("--_arg", help=argparse.SUPPRESS)
@@ -335,6 +349,8 @@ def main() -> None:
         arg = int(args._arg) if args._phase == "setup" else args._arg
         print(json.dumps(PHASES[args._phase](args._url, arg)))
         return
+    if args.smoke:
+        args.events, args.parcels = 1000, 200
 
     with tempfile.TemporaryDirectory(prefix="bench-import-events-") as tmp:
         workdir = Path(tmp)
@@ -348,7 +364,9 @@ def main() -> None:
         )
         kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
         for kind in kinds:
-            bench_database(kind, csv_path, events=args.events, parcels=args.parcels, workdir=workdir)
+            bench_database(
+                kind, csv_path, events=args.events, parcels=args.parcels, workdir=workdir, pg_url=args.postgres_url
+            )
 
 
 if __name__ == "__main__":

@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # Load: 20 logged-in users for 60 s against gunicorn + PostgreSQL holding the benchmark data (loopback only).
 #   bash bench/load.sh [users] [seconds]
+#   bash bench/load.sh --smoke      # 2 users for 3 s, one gunicorn worker, a tiny data set: seconds
 # Builds the benchmark data set first when it is missing (bench/dataset.py), starts gunicorn with the
 # production settings on 127.0.0.1:8077, drives the Parcel changelist, the stalled-parcels dashboard and a
 # bag's page, prints requests/s, p50, p95 and errors, and stops gunicorn. Target: 0 errors, p95 < 500 ms.
+# BENCH_DATABASE_URL picks the database and LOAD_PORT the port; a sqlite:// database (smoke runs only) gets
+# bench/scan.py's small data set instead, as dataset.py needs PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+DATASET_ARGS=()
+if [ "${1:-}" = "--smoke" ]; then
+  shift
+  set -- "${1:-2}" "${2:-3}"
+  DATASET_ARGS=(--smoke)
+  export WEB_CONCURRENCY=${WEB_CONCURRENCY:-1}
+fi
 USERS=${1:-20}
 SECONDS_=${2:-60}
 PORT=${LOAD_PORT:-8077}
@@ -17,19 +27,21 @@ export DJANGO_SECURE_SSL_REDIRECT=false
 export LOAD_PASSWORD="load-$(head -c 12 /dev/urandom | base64 | tr -dc 'a-zA-Z0-9')"
 PY=.venv/bin/python
 
-$PY bench/dataset.py >&2
+case "$DATABASE_URL" in
+  postgres*) $PY bench/dataset.py --database-url "$DATABASE_URL" "${DATASET_ARGS[@]}" >&2 ;;
+  *) $PY bench/scan.py --database-url "$DATABASE_URL" "${DATASET_ARGS[@]}" >/dev/null ;;
+esac
 $PY manage.py collectstatic --noinput -v0
-$PY manage.py shell -c "
+# One Django start for both: the load user, then a bag with parcels (its id is the last line printed).
+BAG_ID=$($PY manage.py shell -c "
 import os
 from django.contrib.auth import get_user_model
+from fulfillment.models import Parcel
+from pickups.models import BagItem, ConsolidationBag
 User = get_user_model()
 user, _ = User.objects.get_or_create(username='loadtest', defaults={'is_staff': True, 'is_superuser': True})
 user.is_staff = user.is_superuser = True
 user.set_password(os.environ['LOAD_PASSWORD']); user.save()
-"
-BAG_ID=$($PY manage.py shell -c "
-from fulfillment.models import Parcel
-from pickups.models import BagItem, ConsolidationBag
 bag = ConsolidationBag.objects.filter(items__isnull=False).first()
 if bag is None:  # the data set has no bags: make one of 120 parcels of one shop, as a clerk would scan
     parcel = Parcel.objects.filter(bag_item__isnull=True).first()

@@ -2,13 +2,15 @@
 
     flock /tmp/parcel-bench.lock .venv/bin/python bench/scan.py --db sqlite   --parcels 1000000
     flock /tmp/parcel-bench.lock .venv/bin/python bench/scan.py --db postgres --parcels 1000000
+    .venv/bin/python bench/scan.py --smoke --database-url sqlite:////tmp/x.sqlite3   # 300 parcels: seconds
 
 Not a test: it prints figures. Targets (PostgreSQL, 1,000,000 parcels): full scan < 10 s, unchanged
 re-scan < 3 s, memory flat (the scan never loads parcels into Python).
 
 The data set is built in its own database (SQLite: /tmp/pc_b_bench.sqlite3; PostgreSQL: pc_b_bench,
 created if missing), wiped first. Rows are generated in Python (seeded) and written in bulk —
-`COPY … FROM STDIN` on PostgreSQL, `executemany` on SQLite — then every deadline is computed by
+`COPY … FROM STDIN` on PostgreSQL, `executemany` on SQLite, each row from the models' own field list
+(bench/rows.py), so a column added later cannot break it — then every deadline is computed by
 `recompute_deadlines()` (timed too). Parcels are paid over the 14 days before a fixed instant NOW; their
 milestones follow at random but plausible intervals, so that every rule has parcels before, inside
 and past its thresholds, and most parcels are delivered.
@@ -25,6 +27,9 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlparse
+
+from rows import Table, reset_sequence  # bench/rows.py: rows from the models' own field list
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -60,16 +65,18 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def setup_django(db: str) -> None:
-    os.environ["DATABASE_URL"] = URLS[db]
+def setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    if db == "postgres":
+    if url.startswith("postgres"):
         import psycopg
 
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'pc_b_bench'").fetchone():
-                conn.execute("CREATE DATABASE pc_b_bench")
+        parsed = urlparse(url)
+        name = parsed.path.lstrip("/")
+        with psycopg.connect(parsed._replace(path="/postgres").geturl(), autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}"')
     import django
 
     django.setup()
@@ -79,21 +86,24 @@ def setup_django(db: str) -> None:
 
 
 def wipe() -> None:
+    from django.apps import apps
     from django.db import connection
 
-    tables = [
-        "monitoring_alert", "monitoring_stagnationticket", "monitoring_complaint", "monitoring_routestandard",
-        "fulfillment_trackingevent", "pickups_handoveritem", "pickups_bagitem", "fulfillment_parcel",
-        "fulfillment_order", "fulfillment_region",
+    models = [
+        ("monitoring", "Alert"), ("monitoring", "StagnationTicket"), ("monitoring", "Complaint"),
+        ("monitoring", "RouteStandard"), ("fulfillment", "TrackingEvent"), ("pickups", "HandoverItem"),
+        ("pickups", "BagItem"), ("fulfillment", "Parcel"), ("fulfillment", "Order"), ("fulfillment", "Region"),
     ]  # fmt: skip
+    tables = [apps.get_model(app, name)._meta.db_table for app, name in models]
     existing = set(connection.introspection.table_names())
+    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("TRUNCATE " + ", ".join(t for t in tables if t in existing) + " CASCADE")
+            cursor.execute("TRUNCATE " + ", ".join(quote(t) for t in tables if t in existing) + " CASCADE")
         else:
             for table in tables:
                 if table in existing:
-                    cursor.execute(f"DELETE FROM {table}")
+                    cursor.execute(f"DELETE FROM {quote(table)}")
 
 
 def reference_data():
@@ -176,23 +186,6 @@ def generate(n: int, seed: int = 20260316) -> None:
     shops, carrier = reference_data()
     rng = random.Random(seed)
     shop_list = list(shops.values())
-    order_fields = [f for f in Order._meta.concrete_fields]
-    parcel_fields = [f for f in Parcel._meta.concrete_fields]
-    sqlite = connection.vendor == "sqlite"
-
-    def db_value(field, value):
-        if value is None:
-            if field.null:
-                return None
-            if field.has_default():
-                value = field.get_default()
-            else:
-                value = ""
-        if sqlite and isinstance(value, dt.datetime):
-            return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
-        if sqlite and isinstance(value, Decimal):
-            return str(value)
-        return value
 
     def rows():
         for i in range(1, n + 1):
@@ -212,53 +205,26 @@ def generate(n: int, seed: int = 20260316) -> None:
                 "carrier_id": carrier.pk if tracked else None, "tracking_no": f"YT{i:012d}" if tracked else None,
                 "weight_kg": Decimal("0.800"), "declared_value": amount, "created_at": NOW, "updated_at": NOW, **state,
             }  # fmt: skip
-            yield (
-                [db_value(f, order.get(f.attname)) for f in order_fields],
-                [db_value(f, parcel.get(f.attname)) for f in parcel_fields],
-            )
+            yield order, parcel
 
-    order_cols = [f.column for f in order_fields]
-    parcel_cols = [f.column for f in parcel_fields]
-    batch = 20000
-    with transaction.atomic(), connection.cursor() as cursor:
-        if sqlite:
-            order_sql = (
-                f"INSERT INTO fulfillment_order ({', '.join(order_cols)}) VALUES ({', '.join('?' * len(order_cols))})"
-            )
-            parcel_sql = f"INSERT INTO fulfillment_parcel ({', '.join(parcel_cols)}) VALUES ({', '.join('?' * len(parcel_cols))})"
-            raw = cursor.connection.cursor()
-            orders, parcels = [], []
-            for o, p in rows():
-                orders.append(o)
-                parcels.append(p)
-                if len(orders) >= batch:
-                    raw.executemany(order_sql, orders)
-                    raw.executemany(parcel_sql, parcels)
-                    orders, parcels = [], []
-            raw.executemany(order_sql, orders)
-            raw.executemany(parcel_sql, parcels)
-        else:
-            pg = cursor.connection.cursor()
-            orders, parcels = [], []
-
-            def flush():
-                with pg.copy(f"COPY fulfillment_order ({', '.join(order_cols)}) FROM STDIN") as copy:
-                    for row in orders:
-                        copy.write_row(row)
-                with pg.copy(f"COPY fulfillment_parcel ({', '.join(parcel_cols)}) FROM STDIN") as copy:
-                    for row in parcels:
-                        copy.write_row(row)
-                orders.clear()
-                parcels.clear()
-
-            for o, p in rows():
-                orders.append(o)
-                parcels.append(p)
-                if len(orders) >= 5 * batch:
-                    flush()
-            flush()
-            for table in ("fulfillment_order", "fulfillment_parcel"):
-                pg.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+    # Rows from the models' own field list (bench/rows.py): COPY on PostgreSQL, executemany on SQLite.
+    orders_table, parcels_table = Table(Order, now=NOW), Table(Parcel, now=NOW)
+    batch = 20000 if connection.vendor == "sqlite" else 100000
+    with transaction.atomic():
+        orders, parcels = [], []
+        for o, p in rows():
+            orders.append(o)
+            parcels.append(p)
+            if len(orders) >= batch:
+                orders_table.write(orders)
+                parcels_table.write(parcels)
+                orders, parcels = [], []
+        orders_table.write(orders)
+        parcels_table.write(parcels)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                reset_sequence(cursor, Order)
+                reset_sequence(cursor, Parcel)
     tickets_and_complaints(rng, n)
 
 
@@ -308,9 +274,13 @@ def main() -> None:
     parser.add_argument("--parcels", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="keep the data set of the previous run (skip generation)")
     parser.add_argument("--explain", action="store_true", help="print the PostgreSQL plan of each rule's raise query")
+    parser.add_argument("--database-url", help="another database than --db's (created if missing, wiped first)")
+    parser.add_argument("--smoke", action="store_true", help="a tiny data set (300 parcels): seconds")
     args = parser.parse_args()
+    if args.smoke:
+        args.parcels = 300
 
-    setup_django(args.db)
+    setup_django(args.database_url or URLS[args.db])
     from django.db import connection, transaction
     from django.db.models import Count
 
