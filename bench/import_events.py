@@ -7,7 +7,7 @@ Generates N tracking events (default 1,000,000 over 200,000 parcels) into a CSV,
 parcels in a fresh database (SQLite: a temp file; PostgreSQL: the database `pc_a_bench`, or
 `--postgres-url`), imports
 the file through the real `import_events` code path (`run_import(EventImporter())`, including the
-`parcels_changed` receivers of the other apps), and prints events/s and the peak resident memory
+derivation steps of the other apps: back-dating and deadlines), and prints events/s and the peak resident memory
 of the importing process. As the physical reference, the same rows are then loaded bare into an
 unindexed table (PostgreSQL: `COPY … FROM STDIN` of the file's bytes; SQLite: `executemany` of the
 parsed rows in one transaction) and the ratio is printed; last, the floor of the events table itself
@@ -120,12 +120,14 @@ def phase_import(database_url: str, csv_path: str, *, receivers: bool = True) ->
     django_setup(database_url)
     from django.db import connection
 
-    from fulfillment.signals import parcels_changed, parcels_drafted
-
     if not receivers:
-        # fulfillment's own work only: no back-dating, no deadlines
-        parcels_changed.receivers = []
-        parcels_drafted.receivers = []
+        # fulfillment's own work only: no derivation steps (no back-dating, no deadlines)
+        from django.conf import settings
+
+        from fulfillment import derivations
+
+        settings.PARCEL_DERIVATION_STEPS = []
+        derivations.steps.cache_clear()
 
     from fulfillment.importers import EventImporter, run_import
     from fulfillment.models import TrackingEvent
@@ -311,10 +313,10 @@ def bench_database(kind: str, csv_path: Path, *, events: int, parcels: int, work
         )
         return rate
 
-    own = show("import_events, fulfillment's own work (parcels_changed receivers disconnected)", run_phase("import_only", url, csv_path))
+    own = show("import_events, fulfillment's own work (no derivation steps)", run_phase("import_only", url, csv_path))
     show("re-run of the same file (no-op)", run_phase("import", url, csv_path))
     run_phase("reset", url, None)
-    show("import_events, real path incl. receivers (pickups back-dating + monitoring deadlines)", run_phase("import", url, csv_path))
+    show("import_events, real path incl. derivation steps (pickups back-dating + monitoring deadlines)", run_phase("import", url, csv_path))
     bare = run_phase("bare", url, csv_path)
     bare_rate = bare["rows"] / bare["seconds"]
     how = "COPY of the file into an unindexed table" if kind == "postgres" else "executemany into an unindexed table"

@@ -1,7 +1,7 @@
 """Closed-loop HTTP load against a running server on loopback: N logged-in users for D seconds.
 
     python bench/load.py --base http://127.0.0.1:8077 --users 20 --duration 60 \
-        --username admin --password ... /admin/fulfillment/parcel/ /dashboard/stalled/
+        --username admin --password ... /admin/fulfillment/parcel/ /admin/dashboard/stalled/
 
 Each user logs in through the admin login form (real session and CSRF), then requests the given
 paths round-robin until the time is up. Prints requests/s, p50, p95, max and errors per path and

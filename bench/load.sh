@@ -61,4 +61,4 @@ for _ in $(seq 60); do curl -s -o /dev/null "http://127.0.0.1:$PORT/admin/login/
 
 $PY bench/load.py --base "http://127.0.0.1:$PORT" --users "$USERS" --duration "$SECONDS_" \
   --username loadtest --password "$LOAD_PASSWORD" \
-  /admin/fulfillment/parcel/ /dashboard/stalled/ "/admin/pickups/consolidationbag/$BAG_ID/change/"
+  /admin/fulfillment/parcel/ /admin/dashboard/stalled/ "/admin/pickups/consolidationbag/$BAG_ID/change/"

@@ -309,13 +309,13 @@ VALID_NODE_CODES = tuple(c for c in EventCode.values if c != EventCode.INFO)
 
 
 class ParcelDraft(models.Model):
-    """The next values of a batch of parcels, in a temporary table of the importing connection.
+    """The next values of a batch of parcels, in a temporary table of the writing connection.
 
-    Folding tracking events into parcels changes milestones, then pickups back-dates and monitoring
-    recomputes deadlines from them. Done on the parcel table, each step rewrites every parcel row
-    with all its indexes; done here (a temporary table without indexes, `services.parcel_drafts`),
-    the receivers of `parcels_drafted` adjust the drafts and one UPDATE writes each changed parcel
-    once. Never migrated (`managed = False`); the columns are the parcel's that these steps read or
+    A change of state (events folded, a status advanced, a pickup recorded) is followed by the
+    derivation steps: pickups back-dates, monitoring recomputes deadlines. Done on the parcel table,
+    each step would rewrite every parcel row with all its indexes; done here (a temporary table
+    without indexes, `fulfillment.derivations`), the steps adjust the drafts and one UPDATE writes
+    each changed parcel once. Never migrated (`managed = False`); the columns are the parcel's that these steps read or
     write, under the same names, so the same querysets and F() expressions work on both models.
     """
 

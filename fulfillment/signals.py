@@ -1,19 +1,12 @@
-"""Signals that let the apps above `fulfillment` react to parcel changes without being imported by it.
+"""The announcement apps above `fulfillment` may listen to, without being imported by it.
 
-`parcels_changed` is sent (inside the writer's transaction) after parcels or their order have been
-written, with `parcel_ids` (a list of primary keys), `reason` ("orders", "events", "rts", ...) and
-`drafted`. Receivers work on the whole set in SQL: `pickups` back-dates bagged parcels' pickup time
-and marks bags received, then `monitoring` recomputes deadlines. Receivers run in INSTALLED_APPS order.
-
-`parcels_drafted` is sent while tracking events are folded into parcels
-(`services.parcels_fold_new_events`, `parcels_refresh_milestones`): the parcels' next values are
-rows of `models.ParcelDraft` (every row of it is the batch), which receivers update in place —
-pickups back-dates, monitoring computes the deadlines — before one UPDATE writes each changed parcel
-once. The `parcels_changed` that follows has `drafted=True`: the work done on the drafts need not be
-done again.
+`parcels_changed` is sent once the transaction that wrote parcels has committed
+(`fulfillment.derivations`), with `parcel_ids` (a list of at most 5,000 primary keys) and `reason`
+("orders", "events", "rts", "picked_up", ...). It carries facts that are already true and written:
+the derived columns (back-dated pickups, deadlines) were computed before the write by the steps of
+`settings.PARCEL_DERIVATION_STEPS`, not by receivers, so nothing depends on the order of receivers.
 """
 
 from django.dispatch import Signal
 
 parcels_changed = Signal()
-parcels_drafted = Signal()

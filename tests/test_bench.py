@@ -131,7 +131,7 @@ def test_import_events(databases):
     assert number(own[1]) == number(own[3]) == 1000 and number(own[2]) > 0
     noop = figure(r"re-run of the same file \(no-op\): [\d,]+ rows .*?inserted 0, unchanged ([\d,]+)", output)
     assert number(noop[1]) == 1000
-    real = figure(r"real path incl\. receivers .*?: ([\d,]+) rows in [\d.]+ s = ([\d,]+) events/s", output)
+    real = figure(r"real path incl\. derivation steps .*?: ([\d,]+) rows in [\d.]+ s = ([\d,]+) events/s", output)
     assert number(real[1]) == 1000 and number(real[2]) > 0
     assert number(figure(r"bare load .*?: ([\d,]+) rows in", output)[1]) == 1000
     assert number(figure(r"ratio import \(own work\) / bare load: ([\d.]+)x", output)[1]) > 0
