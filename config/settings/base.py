@@ -123,6 +123,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # no start-up banner on every manage.py command; failures and lockouts are still logged
+# Lockouts are lifted by `manage.py axes_reset_username USERNAME` (or the cool-off), not in the admin.
+AXES_ENABLE_ADMIN = False
 # Without a proxy the address is the TCP peer's: X-Forwarded-For is anyone's to write. production.py trusts it.
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
