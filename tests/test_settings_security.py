@@ -59,7 +59,8 @@ def clean_environment(**overrides) -> dict:
     environment = {
         name: value
         for name, value in os.environ.items()
-        if name not in {"DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"}
+        # DJANGO_ALLOW_ASYNC_UNSAFE: set by the browser tests, an error for the deploy check
+        if name not in {"DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     return {**environment, **overrides}
 
