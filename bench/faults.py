@@ -209,7 +209,7 @@ def drill_redis(workdir: Path) -> bool:
         "pc_faults",
         SCAN_INTERVAL_SECONDS="5",
         DJANGO_SETTINGS_MODULE="config.settings.load",
-        DJANGO_SECRET_KEY="faults-" + os.urandom(16).hex(),
+        DJANGO_SECRET_KEY="faults-" + os.urandom(32).hex(),
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
     )
     subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)

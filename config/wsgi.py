@@ -1,3 +1,5 @@
+"""The WSGI entry point (gunicorn): production settings unless DJANGO_SETTINGS_MODULE says otherwise."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application

@@ -6,3 +6,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEBUG = False
 CELERY_BROKER_URL = ""
 CELERY_TASK_ALWAYS_EAGER = True
+# django-axes needs the request to authenticate(), which the test client's login() does not pass: off here,
+# on in tests/test_settings_security.py (the settings fixture), as in every other profile.
+AXES_ENABLED = False
