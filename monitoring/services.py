@@ -23,9 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.db.dialect import analyze, try_advisory_xact_lock, without_jit
-from core.db.expressions import NotIn
 from core.errors import TransitionNotAllowed  # noqa: F401 - re-exported: the agreed interface
-from fulfillment.models import FINISHED_STATUSES, Parcel
+from fulfillment.models import Parcel, unfinished
 from monitoring.deadlines import active_policies, policy_q
 from monitoring.models import Alert, AlertKind, AlertLevel, Complaint, SlaPolicy, StagnationTicket
 from monitoring.rules import RULES, Rule
@@ -84,13 +83,6 @@ class ScanReport:
         return lines
 
 
-def Unfinished() -> NotIn:  # noqa: N802 — reads as the expression it builds
-    """`NOT (status IN ('cancelled', 'delivered', 'returned', 'lost'))`, with literals: written exactly
-    as the predicate of the partial indexes of migration monitoring 0004, so that SQLite uses them
-    (a scan over a long history is ~100 times faster there)."""
-    return NotIn("status", FINISHED_STATUSES)
-
-
 def _breaching(rule: Rule, *, now: datetime.datetime, policies: Sequence[SlaPolicy]) -> QuerySet:
     """Parcels for which `rule` is at least at warning level at `now`, annotated with rule_due/rule_warn."""
     parcels = Parcel.objects.annotate(rule_due=rule.due_expression())
@@ -107,7 +99,7 @@ def _breaching(rule: Rule, *, now: datetime.datetime, policies: Sequence[SlaPoli
     if rule.platforms is not None:
         parcels = parcels.filter(platform__in=rule.platforms)
     if not rule.include_finished:
-        parcels = parcels.filter(Unfinished())
+        parcels = parcels.filter(unfinished())
     return parcels
 
 

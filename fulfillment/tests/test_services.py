@@ -242,3 +242,27 @@ def test_mark_ready_to_ship_refuses_untracked_and_finished_parcels_whoever_calls
     delivered.refresh_from_db()
     assert untracked.rts_at is None and untracked.status == ParcelStatus.PAID
     assert delivered.rts_at is None and delivered.status == ParcelStatus.DELIVERED
+
+
+@pytest.mark.parametrize(
+    ("index", "column"), [("parcel_open_stagn_warn_idx", "stagnation_warn_at"), ("parcel_open_ship_due_idx", "ship_due_at")]
+)
+def test_the_unfinished_predicate_serves_its_partial_indexes(index, column):
+    """One `unfinished()` for the index definition and the scan's filter: the database sees the same
+    predicate and uses the partial index (SQLite: only when the constants are literally the same)."""
+    from django.db import connection
+
+    from fulfillment.models import Parcel, unfinished
+
+    ParcelFactory(shipped=True)
+    query = Parcel.objects.filter(unfinished(), **{f"{column}__lt": hours(1)}).values("pk")
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " ".join(str(row) for row in cursor.fetchall())
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = " ".join(row[0] for row in cursor.fetchall())
+    assert index in plan

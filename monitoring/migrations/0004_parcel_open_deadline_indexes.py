@@ -1,5 +1,8 @@
 """Partial indexes on the parcel deadlines the scan reads, over unfinished parcels only.
 
+Historical: fulfillment 0012 drops the indexes this migration used to create and creates them in the
+Parcel model's state; a new database gets them from there only.
+
 They live on `fulfillment_parcel` but only the monitoring scan needs them, so this app creates them
 (RunSQL, the same statement on SQLite and PostgreSQL). Delivered, cancelled, returned and lost
 parcels are most of the table and never raise these alerts: a scan reads the running clocks only,
@@ -22,10 +25,5 @@ class Migration(migrations.Migration):
         ("monitoring", "0003_groups"),
         ("fulfillment", "0001_initial"),
     ]
-    operations = [
-        migrations.RunSQL(
-            sql=f"CREATE INDEX {name(column)} ON fulfillment_parcel ({column}) WHERE NOT (status IN {FINISHED})",
-            reverse_sql=f"DROP INDEX {name(column)}",
-        )
-        for column in COLUMNS
-    ]
+    # Now fulfillment 0012 (the indexes are the Parcel model's, with the scan's own predicate).
+    operations = []
