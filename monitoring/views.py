@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.exports import csv_cell
 from fulfillment.models import Shop
 from monitoring import selectors
 from monitoring.filters import STALLED_SORTS, IndicatorPeriodForm
@@ -190,7 +191,7 @@ def stalled_csv(queryset):
     def cell(value):
         if isinstance(value, datetime.datetime):
             return timezone.localtime(value, tz).isoformat(timespec="seconds")
-        return "" if value is None else value
+        return csv_cell(value)
 
     def rows():
         yield "\ufeff"  # BOM: spreadsheet tools then read the Chinese text as UTF-8

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from core.exports import csv_row, xlsx_row
+
 from .models import ConsolidationBag
 from .selectors import bag_parcels
 
@@ -55,7 +57,7 @@ def claim_evidence_csv(bag: ConsolidationBag) -> bytes:
     writer = csv.writer(out)
     writer.writerow(claim_evidence_header())
     for row in claim_evidence_rows(bag):
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow(csv_row(row))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -65,7 +67,7 @@ def claim_evidence_xlsx(bag: ConsolidationBag) -> bytes:
     sheet.append(claim_evidence_header())
     for row in claim_evidence_rows(bag):
         # Weights and values stay numbers (openpyxl writes Decimal as a number) so a claim form can sum them.
-        sheet.append(row)
+        sheet.append(xlsx_row(sheet, row))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

