@@ -1,13 +1,46 @@
 """SLA policies, route standards, alerts, stagnation tickets and complaints (DESIGN.md, "Deadlines and rules")."""
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import Parcel, Platform, SellerTier
+
+# DESIGN.md "Bounds on input": SLA policy hours lie in 1–720, days in 1–60, campaign windows in
+# 2000–2100 — so that no policy can switch monitoring off or push a deadline past a timestamp's range.
+HOURS = (1, 720)
+DAYS = (1, 60)
+HOUR_BOUNDS = [MinValueValidator(HOURS[0]), MaxValueValidator(HOURS[1])]
+DAY_BOUNDS = [MinValueValidator(DAYS[0]), MaxValueValidator(DAYS[1])]
+CALENDAR_BOUNDS = [
+    MinValueValidator(datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)),
+    MaxValueValidator(datetime.datetime(2100, 12, 31, 23, 59, 59, tzinfo=datetime.UTC)),
+]
+HOUR_FIELDS = (
+    "ship_due_hours",
+    "pickup_warn_hours",
+    "pickup_due_hours",
+    "update_warn_hours",
+    "update_due_hours",
+    "stagnation_hours",
+    "stagnation_remote_hours",
+    "stagnation_warn_before_hours",
+    "ticket_response_hours",
+    "ticket_warn_hours",
+)
+DAY_FIELDS = ("ship_due_days", "sorting_due_days", "route_grace_days")
+
+
+def _all_within(fields, low: int, high: int) -> Q:
+    condition = Q()
+    for field in fields:
+        condition &= Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": low, f"{field}__lte": high})
+    return condition
 
 
 class SlaPolicy(models.Model):
@@ -24,39 +57,61 @@ class SlaPolicy(models.Model):
     seller_tier = models.CharField(
         _("seller tier"), max_length=16, choices=SellerTier.choices, blank=True, help_text=_("Empty: every tier.")
     )
-    campaign_starts_at = models.DateTimeField(_("campaign starts at"), null=True, blank=True)
-    campaign_ends_at = models.DateTimeField(_("campaign ends at"), null=True, blank=True)
+    campaign_starts_at = models.DateTimeField(
+        _("campaign starts at"), null=True, blank=True, validators=CALENDAR_BOUNDS
+    )
+    campaign_ends_at = models.DateTimeField(_("campaign ends at"), null=True, blank=True, validators=CALENDAR_BOUNDS)
     is_active = models.BooleanField(_("active"), default=True)
 
     # Tmall / Taobao: ship (tracking number uploaded) within N hours of payment.
-    ship_due_hours = models.PositiveIntegerField(_("ship due (hours)"), null=True, blank=True)
+    ship_due_hours = models.PositiveIntegerField(_("ship due (hours)"), null=True, blank=True, validators=HOUR_BOUNDS)
     ship_requires_pickup = models.BooleanField(
         _("shipping needs a pickup record"), default=False, help_text=_("618: shipped only once picked up.")
     )
     # Lazada: ship (RTS) by the end of the Nth day and reach the sorting centre by the end of the Mth day.
-    ship_due_days = models.PositiveSmallIntegerField(_("ship due (days)"), null=True, blank=True)
-    sorting_due_days = models.PositiveSmallIntegerField(_("sorting centre due (days)"), null=True, blank=True)
+    ship_due_days = models.PositiveSmallIntegerField(_("ship due (days)"), null=True, blank=True, validators=DAY_BOUNDS)
+    sorting_due_days = models.PositiveSmallIntegerField(
+        _("sorting centre due (days)"), null=True, blank=True, validators=DAY_BOUNDS
+    )
     count_working_days = models.BooleanField(_("count working days"), default=False)
 
-    pickup_warn_hours = models.PositiveIntegerField(_("pickup warning (hours)"), null=True, blank=True)
-    pickup_due_hours = models.PositiveIntegerField(_("pickup due (hours)"), null=True, blank=True)
+    pickup_warn_hours = models.PositiveIntegerField(
+        _("pickup warning (hours)"), null=True, blank=True, validators=HOUR_BOUNDS
+    )
+    pickup_due_hours = models.PositiveIntegerField(
+        _("pickup due (hours)"), null=True, blank=True, validators=HOUR_BOUNDS
+    )
     pickup_compensation_rate = models.DecimalField(
         _("pickup compensation rate"), max_digits=5, decimal_places=4, default=Decimal("0")
     )
-    update_warn_hours = models.PositiveIntegerField(_("update warning (hours)"), null=True, blank=True)
-    update_due_hours = models.PositiveIntegerField(_("update due (hours)"), null=True, blank=True)
+    update_warn_hours = models.PositiveIntegerField(
+        _("update warning (hours)"), null=True, blank=True, validators=HOUR_BOUNDS
+    )
+    update_due_hours = models.PositiveIntegerField(
+        _("update due (hours)"), null=True, blank=True, validators=HOUR_BOUNDS
+    )
     update_compensation_rate = models.DecimalField(
         _("update compensation rate"), max_digits=5, decimal_places=4, default=Decimal("0")
     )
     delivery_cutoff_hour = models.PositiveSmallIntegerField(
         _("delivery cut-off hour (next day, local)"), null=True, blank=True
     )
-    route_grace_days = models.PositiveSmallIntegerField(_("route standard grace (days)"), null=True, blank=True)
-    stagnation_hours = models.PositiveIntegerField(_("stagnation (hours)"), default=72)
-    stagnation_remote_hours = models.PositiveIntegerField(_("stagnation, remote (hours)"), default=96)
-    stagnation_warn_before_hours = models.PositiveIntegerField(_("stagnation warning before (hours)"), default=8)
-    ticket_response_hours = models.PositiveIntegerField(_("ticket response due (hours)"), default=24)
-    ticket_warn_hours = models.PositiveIntegerField(_("ticket response warning (hours)"), default=16)
+    route_grace_days = models.PositiveSmallIntegerField(
+        _("route standard grace (days)"), null=True, blank=True, validators=DAY_BOUNDS
+    )
+    stagnation_hours = models.PositiveIntegerField(_("stagnation (hours)"), default=72, validators=HOUR_BOUNDS)
+    stagnation_remote_hours = models.PositiveIntegerField(
+        _("stagnation, remote (hours)"), default=96, validators=HOUR_BOUNDS
+    )
+    stagnation_warn_before_hours = models.PositiveIntegerField(
+        _("stagnation warning before (hours)"), default=8, validators=HOUR_BOUNDS
+    )
+    ticket_response_hours = models.PositiveIntegerField(
+        _("ticket response due (hours)"), default=24, validators=HOUR_BOUNDS
+    )
+    ticket_warn_hours = models.PositiveIntegerField(
+        _("ticket response warning (hours)"), default=16, validators=HOUR_BOUNDS
+    )
 
     class Meta:
         verbose_name = _("SLA policy")
@@ -85,6 +140,8 @@ class SlaPolicy(models.Model):
                 & Q(update_compensation_rate__gte=0, update_compensation_rate__lte=1),
                 name="policy_rates_between_0_and_1",
             ),
+            models.CheckConstraint(condition=_all_within(HOUR_FIELDS, *HOURS), name="policy_hours_1_to_720"),
+            models.CheckConstraint(condition=_all_within(DAY_FIELDS, *DAYS), name="policy_days_1_to_60"),
         ]
 
     def __str__(self):

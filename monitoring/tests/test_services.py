@@ -300,3 +300,24 @@ def test_saving_a_changed_policy_recomputes_the_running_parcels_deadlines(django
     assert len(callbacks) == 1
     parcel.refresh_from_db()
     assert parcel.pickup_due_at == parcel.paid_at + datetime.timedelta(hours=36)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("pickup_due_hours", 99_999_999), ("stagnation_hours", 0), ("route_grace_days", 61)]
+)
+def test_a_policy_out_of_bounds_is_refused_by_the_service_and_the_database(field, value):
+    """A policy of 99,999,999 hours would overflow every deadline (PostgreSQL) or switch the rule
+    off (SQLite): hours lie in 1–720, days in 1–60."""
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    from monitoring.models import SlaPolicy
+    from monitoring.services import sla_policy_save
+
+    policy = SlaPolicy.objects.get(code="tmall")
+    setattr(policy, field, value)
+    with pytest.raises(ValidationError) as refused:
+        sla_policy_save(policy=policy, changed_fields=[field], by=None)
+    assert field in refused.value.message_dict
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SlaPolicy.objects.filter(pk=policy.pk).update(**{field: value})
