@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import Carrier, Parcel, Shop
@@ -81,15 +81,21 @@ class ConsolidationBag(models.Model):
     def is_reported_lost(self) -> bool:
         return self.reported_lost_at is not None
 
-    def seal_problems(self, parcel_count: int | None = None) -> list[str]:
+    def seal_problems(self, parcel_count: int | None = None, parcels_weight_kg: Decimal | None = None) -> list[str]:
         """Every reason this bag cannot be sealed, all at once (Cainiao consolidation limits).
 
         At most 300 parcels, at most 50 kg, the longest side *under* 120 cm and length + width +
         height at most 180 cm; an empty bag is never sealed, and a bag must be weighed and measured.
-        `parcel_count` may be passed when the caller already counted the bag's items.
+        The gross weight is at least the parcels' known weights, and every figure is positive (a scale
+        or tape typo is refused, naming both figures). `parcel_count` / `parcels_weight_kg` may be
+        passed when the caller already summed the bag's items.
         """
         if parcel_count is None:
-            parcel_count = self.items.count()
+            totals = self.items.aggregate(count=Count("pk"), weight=Sum("parcel__weight_kg"))
+            parcel_count = totals["count"]
+            parcels_weight_kg = totals["weight"] if parcels_weight_kg is None else parcels_weight_kg
+        if parcels_weight_kg is not None:  # SQLite sums decimals as floats
+            parcels_weight_kg = Decimal(str(parcels_weight_kg)).quantize(Decimal("0.001")).normalize()
         problems = []
         if parcel_count == 0:
             problems.append(_("The bag is empty: scan at least one parcel into it."))
@@ -100,6 +106,13 @@ class ConsolidationBag(models.Model):
             )
         if self.gross_weight_kg is None:
             problems.append(_("Enter the bag's gross weight."))
+        elif self.gross_weight_kg <= 0:
+            problems.append(_("The gross weight must be more than 0 kg."))
+        elif parcels_weight_kg and self.gross_weight_kg < parcels_weight_kg:
+            problems.append(
+                _("The bag weighs %(weight)s kg, less than its parcels' known weights (%(parcels)s kg): weigh it again.")
+                % {"weight": self.gross_weight_kg, "parcels": format(parcels_weight_kg, "f")}
+            )
         elif self.gross_weight_kg > BAG_MAX_WEIGHT_KG:
             problems.append(
                 _("The bag weighs %(weight)s kg; at most %(max)s kg is allowed.")
@@ -109,6 +122,8 @@ class ConsolidationBag(models.Model):
         measured = [side for side in sides if side is not None]
         if len(measured) < len(sides):
             problems.append(_("Enter the bag's length, width and height."))
+        if any(side <= 0 for side in measured):
+            problems.append(_("Every side must be more than 0 cm."))
         if measured and max(measured) >= BAG_MAX_LONGEST_SIDE_CM:
             problems.append(
                 _("The longest side is %(side)s cm; it must be under %(max)s cm.")

@@ -73,3 +73,35 @@ def test_a_bag_not_weighed_or_measured_is_refused():
     problems = bag(weight=None, height=None).seal_problems(parcel_count=3)
     text = " ".join(str(p) for p in problems)
     assert "weight" in text and "length, width and height" in text
+
+
+def test_a_bag_lighter_than_its_parcels_is_refused_naming_both_figures():
+    problems = bag(weight="2.00").seal_problems(parcel_count=10, parcels_weight_kg=D("10.45"))
+    assert problems == [
+        "The bag weighs 2.00 kg, less than its parcels' known weights (10.45 kg): weigh it again."
+    ]
+    assert bag(weight="10.45").seal_problems(parcel_count=10, parcels_weight_kg=D("10.45")) == []
+
+
+@pytest.mark.parametrize(("weight", "length"), [("0", "60"), ("10", "-80"), ("10", "0")])
+def test_zero_or_negative_figures_are_refused(weight, length):
+    problems = bag(weight=weight, length=length).seal_problems(parcel_count=3)
+    assert problems, "a side of -80 cm must not pass the L+W+H check"
+    assert any("more than 0" in str(p) for p in problems)
+
+
+@pytest.mark.django_db
+def test_sealing_counts_the_parcels_known_weights(warehouse_user):
+    from fulfillment.tests.factories import ShopFactory
+    from pickups import services
+    from pickups.tests.factories import parcels_for
+
+    shop = ShopFactory(code="acme")
+    new_bag = services.bag_create(shop=shop, sorting_centre="SZ", by=None)
+    parcels = parcels_for(shop, 3, weight_kg=D("3.50"))
+    services.bag_add_parcels(bag=new_bag, tracking_numbers=[p.tracking_no for p in parcels], by=None)
+    new_bag.gross_weight_kg, new_bag.length_cm, new_bag.width_cm, new_bag.height_cm = D("2.00"), 60, 40, 40
+    new_bag.save()
+
+    with pytest.raises(services.TransitionNotAllowed, match=r"2\.00 kg, less than .*\(10\.5 kg\)"):
+        services.bag_seal(bag=new_bag, by=warehouse_user)

@@ -44,7 +44,8 @@ def open_bag(shop, user=None, parcels=0, **kwargs):
         setattr(bag, field, Decimal(value))
     bag.save()
     if parcels:
-        items = parcels_for(shop, parcels)
+        # Light enough for the bag's gross weight: a bag never weighs less than its parcels.
+        items = parcels_for(shop, parcels, weight_kg=Decimal("0.030"))
         services.bag_add_parcels(bag=bag, tracking_numbers=[p.tracking_no for p in items], by=user)
     return bag
 
