@@ -15,10 +15,11 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 from django.db.models import Case, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from core.db import dialect
 from fulfillment.derivations import DraftChange, derive_drafted, parcels_derive
-from fulfillment.models import STATUS_RANK, EventCode, ParcelDraft, ParcelStatus, TrackingEvent
+from fulfillment.models import STATUS_RANK, Carrier, EventCode, Parcel, ParcelDraft, ParcelStatus, TrackingEvent
 
 
 def statuses_below(status: str) -> list[str]:
@@ -255,3 +256,53 @@ def parcels_fold_new_events(*, after_event_id: int, reason: str = "events") -> l
         reason=reason,
     )
     return written
+
+
+# --------------------------------------------------------------------------- order rows
+
+# What an order row may change on a stored parcel.
+ORDER_ROW_FIELDS = ("shop", "paid_at", "carrier", "tracking_no", "shipped_at", "rts_at", "status", "updated_at")
+
+
+def parcel_fill_in(
+    *,
+    parcel: Parcel,
+    carrier: Carrier | None,
+    tracking_no: str,
+    shipped_at: datetime.datetime | None,
+    rts_at: datetime.datetime | None,
+) -> bool:
+    """Copy a row's carrier, tracking number and milestones onto the parcel; True if it changed.
+
+    The status follows the milestones (ready to ship, else shipped, else paid) and never moves backwards.
+    """
+    changed = False
+    if carrier is not None and parcel.carrier_id != carrier.pk:
+        parcel.carrier, changed = carrier, True
+    if tracking_no and parcel.tracking_no != tracking_no:
+        parcel.tracking_no, changed = tracking_no, True
+    for name, value in (("shipped_at", shipped_at), ("rts_at", rts_at)):
+        if value is not None and getattr(parcel, name) != value:
+            setattr(parcel, name, value)
+            changed = True
+    if parcel.rts_at:
+        target = ParcelStatus.READY_TO_SHIP
+    else:
+        target = ParcelStatus.SHIPPED if parcel.shipped_at else ParcelStatus.PAID
+    if STATUS_RANK[target] > STATUS_RANK[parcel.status or ParcelStatus.PAID]:
+        parcel.status, changed = target, True
+    return changed
+
+
+def parcels_save_order_rows(*, new: list[Parcel], changed: list[Parcel], reason: str = "orders") -> list[int]:
+    """Store the parcels an order import created or changed in memory (`parcel_fill_in`), then derive
+    them (deadlines). Returns the ids of the parcels stored."""
+    Parcel.objects.bulk_create(new)
+    now = timezone.now()
+    for parcel in changed:
+        parcel.updated_at = now
+    Parcel.objects.bulk_update(changed, list(ORDER_ROW_FIELDS))
+    ids = [p.pk for p in new] + [p.pk for p in changed]
+    if ids:
+        parcels_derive(parcel_ids=ids, reason=reason)
+    return ids

@@ -1,4 +1,4 @@
-"""Imports of the monitoring reference data and of the platforms' tickets, on `fulfillment.importers`.
+"""Imports of the monitoring reference data and of the platforms' tickets, on `fulfillment.importing`.
 
 - `import_tickets`: `platform,order_id,tracking_no,opened_at,kind` — `kind` `stagnation` opens a
   StagnationTicket (answer due 24 h after opening, warning at 16 h: the parcel's policy says),
@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from fulfillment.importers import Importer, RowError, optional, parse_choice, parse_int, parse_time, require
+from fulfillment.importing import (
+    Importer,
+    RowError,
+    optional,
+    parse_choice,
+    parse_int,
+    parse_time,
+    require,
+    upsert_by_natural_key,
+)
 from fulfillment.models import FINISHED_STATUSES, Parcel, Platform
 from monitoring.deadlines import active_policies, policy_for, recompute_deadlines
 from monitoring.models import AlertKind, Complaint, RouteStandard, SlaPolicy, StagnationTicket
@@ -177,25 +186,14 @@ class RouteStandardImporter(Importer):
         )
 
     def apply_batch(self, records):
-        latest = {(r.origin_province, r.dest_province): r for r in records}
-        existing = {
-            (s.origin_province, s.dest_province): s
-            for s in RouteStandard.objects.filter(origin_province__in={key[0] for key in latest})
-        }
-        new, changed, unchanged = [], [], 0
-        for key, record in latest.items():
-            standard = existing.get(key)
-            if standard is None:
-                new.append(RouteStandard(origin_province=key[0], dest_province=key[1], days=record.days))
-            elif standard.days != record.days:
-                standard.days = record.days
-                changed.append(standard)
-            else:
-                unchanged += 1
-        RouteStandard.objects.bulk_create(new)
-        RouteStandard.objects.bulk_update(changed, ["days"])
-        self.changed = self.changed or bool(new or changed)
-        return len(new), len(changed), unchanged + len(records) - len(latest)
+        result = upsert_by_natural_key(
+            model=RouteStandard,
+            key_fields=("origin_province", "dest_province"),
+            value_fields=("days",),
+            records=records,
+        )
+        self.changed = self.changed or bool(result.inserted or result.updated)
+        return result.counts
 
     def finish(self):
         """New or changed standards move the route deadline of parcels picked up and not finished."""

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fulfillment.importers import Importer, RowError, optional, parse_time, require
+from fulfillment.importing import Importer, RowError, optional, parse_time, require, upsert_by_natural_key
 
 from . import services
 from .models import HandoverSheet, PickupCoverage, SheetStatus
@@ -38,15 +38,9 @@ class CoverageImporter(Importer):
         )
 
     def apply_batch(self, records):
-        wanted = {(r.province, r.city) for r in records}
-        existing = set(
-            PickupCoverage.objects.filter(province__in={p for p, _c in wanted}).values_list("province", "city")
-        )
-        new = wanted - existing
-        PickupCoverage.objects.bulk_create(
-            [PickupCoverage(province=p, city=c) for p, c in sorted(new)], ignore_conflicts=True
-        )
-        return len(new), 0, len(records) - len(new)
+        return upsert_by_natural_key(
+            model=PickupCoverage, key_fields=("province", "city"), value_fields=(), records=records
+        ).counts
 
 
 @dataclass(slots=True)

@@ -3,7 +3,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import OperationalError
 
-from fulfillment.importers import RegionImporter
+from fulfillment.importers.reference import RegionImporter
 from fulfillment.models import Region
 
 pytestmark = pytest.mark.django_db(transaction=True)

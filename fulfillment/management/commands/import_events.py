@@ -1,4 +1,5 @@
-from fulfillment.importers import EventImporter, ImportCommand
+from fulfillment.importers.events import EventImporter
+from fulfillment.importing import ImportCommand
 
 
 class Command(ImportCommand):

@@ -1,6 +1,7 @@
 from django.core.management.base import CommandError
 
-from fulfillment.importers import HolidayImporter, ImportCommand
+from fulfillment.importers.reference import HolidayImporter
+from fulfillment.importing import ImportCommand
 
 
 class Command(ImportCommand):

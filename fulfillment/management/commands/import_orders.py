@@ -1,4 +1,5 @@
-from fulfillment.importers import ImportCommand, OrderImporter
+from fulfillment.importers.orders import OrderImporter
+from fulfillment.importing import ImportCommand
 
 
 class Command(ImportCommand):

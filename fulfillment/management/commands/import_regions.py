@@ -1,4 +1,5 @@
-from fulfillment.importers import ImportCommand, RegionImporter
+from fulfillment.importers.reference import RegionImporter
+from fulfillment.importing import ImportCommand
 
 
 class Command(ImportCommand):

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from fulfillment.importers import ImportCommand
+from fulfillment.importing import ImportCommand
 from monitoring.importers import RouteStandardImporter
 
 

@@ -1,4 +1,4 @@
-from fulfillment.importers import ImportCommand
+from fulfillment.importing import ImportCommand
 from pickups.importers import CoverageImporter
 
 
