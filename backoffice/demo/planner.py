@@ -216,7 +216,7 @@ class Planner:
 
     def next_clerk_round(self, moment: datetime.datetime) -> datetime.datetime | None:
         """The clerk's first round at or after `moment`; None if it has not come by `now`."""
-        rounds = self.daily(CLERK_HOURS, after=moment - MINUTE)
+        rounds = self.daily(CLERK_HOURS, after=moment - datetime.timedelta(seconds=1))  # at or after
         return rounds[0] if rounds and rounds[0] <= self.now - 5 * MINUTE else None
 
     # ------------------------------------------------------------------------------------- bags and sheets

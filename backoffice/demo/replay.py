@@ -128,6 +128,8 @@ class Replay:
         self.manager = manager
         self.progress = progress or (lambda at: None)
         self.pending = {command: [row for row in plan.rows if row.command == command] for command in r.IMPORTED}
+        self.shops: dict = {}
+        self.carriers: dict[str, Carrier] = {}
         self.bags: dict[str, ConsolidationBag] = {}
         self.sheets: dict = {}
         self.warnings: list[str] = []

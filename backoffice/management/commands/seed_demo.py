@@ -37,12 +37,15 @@ COUNTED = (
 
 
 class Command(BaseCommand):
-    help = _(
-        "Fill an empty database with a realistic week of three shops (Tmall, Taobao, Lazada): about 2,000 "
-        "orders, their parcels and tracking events, bags, handover sheets, alerts, tickets, and the users "
-        "admin, clerk and manager (passwords from DEMO_ADMIN_PASSWORD, DEMO_CLERK_PASSWORD and "
-        "DEMO_MANAGER_PASSWORD, or generated and printed once)."
-    )
+    @property
+    def help(self) -> str:
+        """Translated when asked for (argparse wants a str, not a lazy proxy)."""
+        return _(
+            "Fill an empty database with a realistic week of three shops (Tmall, Taobao, Lazada): about 2,000 "
+            "orders, their parcels and tracking events, bags, handover sheets, alerts, tickets, and the users "
+            "admin, clerk and manager (passwords from DEMO_ADMIN_PASSWORD, DEMO_CLERK_PASSWORD and "
+            "DEMO_MANAGER_PASSWORD, or generated and printed once)."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=SEED, help=_("random seed of the week (default %(default)s)"))
