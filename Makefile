@@ -18,7 +18,7 @@ install: $(VENV)/.installed
 ## First command: set up and start the app with demo data on SQLite.
 demo: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
+	HOST=$(HOST) $(PY) manage.py seed_demo
 	$(PY) manage.py runserver $(HOST)
 
 ## Second command: install everything the suite needs and run the whole suite.
