@@ -194,9 +194,12 @@ class Replay:
 
     def mark_ready_to_ship(self, action: r.MarkReadyToShip) -> None:
         parcels = Parcel.objects.filter(carrier__code=action.carrier_code, tracking_no__in=action.tracking_numbers)
-        marked = fulfillment_services.parcels_mark_ready_to_ship(parcels=parcels, at=action.at, by=self.clerk)
-        if marked != len(action.tracking_numbers):
-            raise DemoDrift(f"{marked} of {len(action.tracking_numbers)} parcels marked ready to ship at {action.at}")
+        result = fulfillment_services.parcels_mark_ready_to_ship(parcels=parcels, at=action.at, by=self.clerk)
+        if len(result.marked) != len(action.tracking_numbers):
+            raise DemoDrift(
+                f"{len(result.marked)} of {len(action.tracking_numbers)} parcels marked ready to ship at {action.at}: "
+                f"skipped {result.skipped}"
+            )
 
     def cancel_parcel(self, action: r.CancelParcel) -> None:
         parcel = Parcel.objects.get(order__platform=action.platform, order__order_id=action.order_id)
