@@ -36,6 +36,9 @@ STAGE_ROW = (
 STAGE_COLUMNS = (*STAGE_ROW, ("carrier_id", "bigint"), ("parcel_id", "bigint"))
 
 
+MAX_DESCRIPTION = 2000  # a carrier's node text is a sentence; a longer one is a broken file
+
+
 class EventImporter(Importer):
     """`carrier_code,tracking_no,code,occurred_at,location,description,outlet_code`.
 
@@ -83,6 +86,8 @@ class EventImporter(Importer):
         location = (row.get("location") or "").strip()
         description = (row.get("description") or "").strip()
         outlet_code = (row.get("outlet_code") or "").strip()
+        if len(description) > MAX_DESCRIPTION:
+            raise RowError("description", _("is longer than %(max)s characters") % {"max": MAX_DESCRIPTION})
         if len(location) > 200:
             raise RowError("location", _("is longer than %(max)s characters") % {"max": 200})
         if len(outlet_code) > 64:

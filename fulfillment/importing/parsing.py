@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from django.core.management.base import CommandError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -32,11 +33,19 @@ class ImportRefused(CommandError):
         super().__init__(message, returncode=2)
 
 
+# DESIGN.md "Bounds on input": a fact (payment, shipping, event, pickup, ticket) lies between
+# 2000-01-01 and one day after the moment of import; calendar data lies in 2000–2100. Outside them a
+# deadline could overflow a database timestamp.
+EARLIEST_FACT = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+FACT_HORIZON = datetime.timedelta(days=1)
+CALENDAR_YEARS = (2000, 2100)
+
+
 def parse_time(value: str, field: str = "") -> datetime.datetime:
     """ISO 8601 date and time -> aware datetime; without an offset the time is in Asia/Shanghai.
 
-    `Z` and `+08:00`-style offsets are honoured. A date alone, an impossible date (Feb 30) or
-    anything else raises `RowError(field, ...)`.
+    `Z` and `+08:00`-style offsets are honoured. A date alone, an impossible date (Feb 30), a time
+    before 2000-01-01 or more than a day after now, or anything else raises `RowError(field, ...)`.
     """
     value = (value or "").strip()
     if not value:
@@ -51,6 +60,14 @@ def parse_time(value: str, field: str = "") -> datetime.datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=SHANGHAI)
+    try:
+        utc = moment.astimezone(datetime.UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00 is past the year 9999 in UTC
+        utc = None
+    if utc is None or utc < EARLIEST_FACT:
+        raise RowError(field, _("“%(value)s” is before 2000-01-01: check the date") % {"value": value[:40]})
+    if utc > timezone.now() + FACT_HORIZON:
+        raise RowError(field, _("“%(value)s” is more than a day in the future: check the date") % {"value": value[:40]})
     return moment
 
 
@@ -63,9 +80,16 @@ def parse_date(value: str, field: str = "") -> datetime.date:
     if not value:
         raise RowError(field, _("a date is required"))
     try:
-        return datetime.date.fromisoformat(value)
+        day = datetime.date.fromisoformat(value)
     except ValueError:
         raise RowError(field, _("“%(value)s” is not a valid date (expected YYYY-MM-DD)") % {"value": value[:40]}) from None
+    if not CALENDAR_YEARS[0] <= day.year <= CALENDAR_YEARS[1]:
+        raise RowError(
+            field,
+            _("%(value)s is outside the years %(first)s–%(last)s")
+            % {"value": value, "first": CALENDAR_YEARS[0], "last": CALENDAR_YEARS[1]},
+        )
+    return day
 
 
 def parse_amount(value: str, field: str = "", *, places: int = 2) -> Decimal:

@@ -175,6 +175,8 @@ def open_rows(importer: Importer, path, report: ImportReport) -> tuple[SourceFil
     source = SourceFile(path)
     report.encoding, report.format = source.encoding, source.format
     missing = [c for c in importer.required_columns if c not in source.columns]
+    if source.format == "jsonl" and len(missing) < len(importer.required_columns):
+        missing = []  # an object may leave out an empty field; each row's own checks name what it lacks
     if missing:
         source.close()
         raise ImportRefused(
@@ -198,10 +200,16 @@ def cleaned_batches(
         if row is None:
             pending_rejects.append((line, "", _("not a JSON object")))
             continue
+        if isinstance(row, RowError):
+            pending_rejects.append((line, row.field, row.message))
+            continue
         try:
             batch.append(clean(row, line))
         except RowError as error:
             pending_rejects.append((line, error.field, error.message))
+            continue
+        except (ValueError, TypeError, ArithmeticError) as error:  # no input ends an import with a traceback
+            pending_rejects.append((line, "", _("the row cannot be read (%(error)s)") % {"error": str(error)[:200]}))
             continue
         if len(batch) >= batch_size:
             yield importer.prepare_batch(batch), pending_rejects, read, source.bytes_read if source else 0

@@ -33,10 +33,10 @@ def test_no_page_breaks_the_policy(page, live_server, django_user_model):
         reverse("admin:pickups_consolidationbag_label", args=[bag.pk]),
         reverse("admin:pickups_handoversheet_change", args=[sheet.pk]),
         reverse("admin:pickups_handoversheet_print", args=[sheet.pk]),
-        reverse("monitoring:overview"),
-        reverse("monitoring:stalled"),
-        reverse("monitoring:shops"),
-        reverse("monitoring:outlets"),
+        reverse("admin:dashboard_overview"),
+        reverse("admin:dashboard_stalled"),
+        reverse("admin:dashboard_shops"),
+        reverse("admin:dashboard_outlets"),
     ):
         response = page.goto(f"{live_server.url}{path}")
         assert response.status == 200, path
