@@ -127,7 +127,7 @@ def test_a_file_mixing_utf8_and_gb18030_is_refused_naming_the_line(tmp_path):
     path = tmp_path / "events.csv"
     path.write_bytes(
         (EVENT_HEADER + "\n").encode()
-        + "YTO,YT100,picked_up,2026-03-02 18:00,杭州,已揽收,\n".encode("utf-8")
+        + "YTO,YT100,picked_up,2026-03-02 18:00,杭州,已揽收,\n".encode()
         + "YTO,YT100,in_transit,2026-03-02 19:00,杭州,运输中,\n".encode("gb18030")
     )
     status, _out, err = run("import_events", path)
