@@ -175,14 +175,14 @@ class RouteStandardImporter(Importer):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.changed = False
+        self.pairs: set[tuple[str, str]] = set()
 
     def clean_row(self, row, line):
         return RouteRecord(
             line=line,
             origin_province=require(row, "origin_province", max_length=64),
             dest_province=require(row, "dest_province", max_length=64),
-            days=parse_int(row.get("days", ""), "days", minimum=0, maximum=60),
+            days=parse_int(row.get("days", ""), "days", minimum=1, maximum=60),
         )
 
     def apply_batch(self, records):
@@ -192,17 +192,24 @@ class RouteStandardImporter(Importer):
             value_fields=("days",),
             records=records,
         )
-        self.changed = self.changed or bool(result.inserted or result.updated)
+        # Every pair of the file, changed or not: a run interrupted after its write and before this
+        # recompute is finished by running the file again (the database, not memory, says what is due).
+        self.pairs.update((r.origin_province, r.dest_province) for r in records)
         return result.counts
 
     def finish(self):
-        """New or changed standards move the route deadline of parcels picked up and not finished."""
-        if self.changed and not self.dry_run:
-            recompute_deadlines(
-                parcels=Parcel.objects.filter(picked_up_at__isnull=False, delivered_at__isnull=True).exclude(
-                    status__in=FINISHED_STATUSES
-                )
+        """The standards of the file move the route deadline of parcels picked up and not finished on
+        those routes; a recompute writes only the parcels whose deadline differs."""
+        if not self.pairs or self.dry_run:
+            return
+        on_routes = Q(pk__in=[])
+        for origin, dest in sorted(self.pairs):
+            on_routes |= Q(order__origin_province=origin, order__dest_province=dest)
+        recompute_deadlines(
+            parcels=Parcel.objects.filter(on_routes, picked_up_at__isnull=False, delivered_at__isnull=True).exclude(
+                status__in=FINISHED_STATUSES
             )
+        )
 
 
 __all__ = ["RouteStandardImporter", "RowError", "TicketImporter"]

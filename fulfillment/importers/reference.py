@@ -30,9 +30,10 @@ class RegionRecord:
 class RegionImporter(Importer):
     """`province,city,is_remote`; `city` empty = the whole province. Keyed by (province, city).
 
-    After the file, the running parcels bound for a region whose remote flag changed are announced
-    with `parcels_changed(reason="regions")`, so that their stagnation deadlines (72 h, 96 h to
-    remote destinations) follow without a manual `recompute_deadlines`.
+    After the file, the running parcels bound for the file's regions are derived again, so that their
+    stagnation deadlines (72 h, 96 h to remote destinations) follow without a manual
+    `recompute_deadlines`. Every region of the file counts, changed or not: a run interrupted after
+    its write is finished by running the file again (only parcels whose deadline differs are written).
     """
 
     command = "import_regions"
@@ -41,7 +42,7 @@ class RegionImporter(Importer):
 
     def __init__(self, **options):
         super().__init__(**options)
-        self.changed_regions: set[tuple[str, str]] = set()
+        self.regions: set[tuple[str, str]] = set()
 
     def clean_row(self, row, line):
         return RegionRecord(
@@ -57,17 +58,14 @@ class RegionImporter(Importer):
         result = upsert_by_natural_key(
             model=Region, key_fields=("province", "city"), value_fields=("is_remote",), records=records
         )
-        remote = {(r.province, r.city): r.is_remote for r in records}  # a later row for the same region wins
-        # A new region counted as not remote until now; a stored one changed its only value, the flag.
-        self.changed_regions.update(key for key in result.inserted_keys if remote[key])
-        self.changed_regions.update(result.changed_fields)
+        self.regions.update((r.province, r.city) for r in records)
         return result.counts
 
     def finish(self):
-        if self.changed_regions:
+        if self.regions and not self.dry_run:
             from fulfillment.services import parcels_destination_remote_changed
 
-            parcels_destination_remote_changed(regions=self.changed_regions)
+            parcels_destination_remote_changed(regions=self.regions)
 
 
 @dataclass(slots=True)
@@ -81,10 +79,11 @@ class HolidayRecord:
 class HolidayImporter(Importer):
     """`date,is_working_day,name` — or, with `year`, the mainland schedule from `chinese-calendar`.
 
-    After a change, the parcels whose deadlines count working days (Lazada Mall: ship by the end
-    of the 1st working day, sorting centre by the end of the 3rd) and are not yet past those
-    milestones are announced with `parcels_changed(reason="holidays")` so that the deadline
-    receiver recomputes them. A new name alone changes no deadline.
+    After the file, the parcels whose deadlines count working days (Lazada Mall: ship by the end of
+    the 1st working day, sorting centre by the end of the 3rd), paid within a month before the
+    file's first working-day date and not yet past those milestones, are derived again; only those
+    whose deadline differs are written, so a run interrupted after its write is finished by running
+    the file again.
     """
 
     command = "import_holidays"
@@ -94,7 +93,7 @@ class HolidayImporter(Importer):
     def __init__(self, *, year: int | None = None, **options):
         super().__init__(**options)
         self.year = year
-        self.changed_dates: set[datetime.date] = set()
+        self.dates: set[datetime.date] = set()
 
     def source_label(self):
         return f"chinese-calendar {self.year}"
@@ -118,15 +117,14 @@ class HolidayImporter(Importer):
         result = upsert_by_natural_key(
             model=Holiday, key_fields=("date",), value_fields=("is_working_day", "name"), records=records
         )
-        self.changed_dates.update(day for (day,) in result.inserted_keys)
-        self.changed_dates.update(day for (day,), fields in result.changed_fields.items() if "is_working_day" in fields)
+        self.dates.update(r.date for r in records)
         return result.counts
 
     def finish(self):
-        if self.changed_dates:
+        if self.dates and not self.dry_run:
             from fulfillment.services import parcels_working_day_deadlines_changed
 
-            parcels_working_day_deadlines_changed(since=min(self.changed_dates))
+            parcels_working_day_deadlines_changed(since=min(self.dates))
 
 
 def chinese_calendar_rows(year: int) -> Iterator[tuple[int, dict[str, str]]]:

@@ -86,3 +86,35 @@ def test_holiday_import_recomputes_lazada_mall_deadlines(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # Framework details
 # ---------------------------------------------------------------------------------------------
+
+
+def test_an_interrupted_region_import_is_finished_by_running_the_file_again(tmp_path, monkeypatch):
+    """The import wrote the regions, then died before re-deriving the parcels: the re-run, which finds
+    every row unchanged, still brings the stagnation deadline to 96 h (the database says what is due)."""
+    from fulfillment.importers import RegionImporter
+    from fulfillment.tests.factories import OrderFactory, ParcelFactory
+    from monitoring.deadlines import recompute_deadlines
+
+    parcel = ParcelFactory(order=OrderFactory(dest_province="西藏自治区", dest_city="拉萨市"), picked_up=True)
+    recompute_deadlines(parcel_ids=[parcel.pk])
+    parcel.refresh_from_db()
+    stagnation_72 = parcel.stagnation_due_at
+    assert stagnation_72 == parcel.last_event_at + datetime.timedelta(hours=72)
+    path = write(tmp_path / "regions.csv", "province,city,is_remote\n西藏自治区,,1\n")
+
+    def crash(self):
+        raise RuntimeError("worker killed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(RegionImporter, "finish", crash)
+        with pytest.raises(RuntimeError):
+            run("import_regions", path)
+    assert Region.objects.get(province="西藏自治区").is_remote
+    parcel.refresh_from_db()
+    assert parcel.stagnation_due_at == stagnation_72  # the crash left the deadline behind
+
+    status, out, _err = run("import_regions", path)
+
+    assert status == 0 and "unchanged 1" in out
+    parcel.refresh_from_db()
+    assert parcel.stagnation_due_at == parcel.last_event_at + datetime.timedelta(hours=96)
