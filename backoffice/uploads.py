@@ -43,7 +43,11 @@ class UploadKind:
 
     importer: type
     name: str
-    permission: str = IMPORT_PERMISSION
+
+    @property
+    def permissions(self) -> tuple[str, ...]:
+        """The upload permission and the importer's own: the page never writes what the user could not."""
+        return (IMPORT_PERMISSION, self.importer.permission) if self.importer.permission else (IMPORT_PERMISSION,)
 
     @property
     def command(self) -> str:
@@ -71,7 +75,7 @@ def upload_kinds() -> dict[str, UploadKind]:
 
 def kinds_for(user) -> dict[str, UploadKind]:
     """The kinds of file this user may upload; empty means the page is not theirs."""
-    return {command: kind for command, kind in upload_kinds().items() if user.has_perm(kind.permission)}
+    return {command: kind for command, kind in upload_kinds().items() if user.has_perms(kind.permissions)}
 
 
 class ImportUploadForm(forms.Form):

@@ -48,6 +48,8 @@ class TicketRecord:
 class TicketImporter(Importer):
     """Stagnation tickets and false sign-off complaints opened by the platforms."""
 
+    permission = "monitoring.add_stagnationticket"  # besides fulfillment.add_importrun, to upload such a file
+
     command = "import_tickets"
     required_columns = ("platform", "order_id", "tracking_no", "opened_at", "kind")
     batch_size = 2000
@@ -168,6 +170,8 @@ class RouteRecord:
 
 class RouteStandardImporter(Importer):
     """Standard transit days per province pair; a later row for the same pair wins."""
+
+    permission = "monitoring.change_routestandard"  # besides fulfillment.add_importrun, to upload such a file
 
     command = "import_route_standards"
     required_columns = ("origin_province", "dest_province", "days")

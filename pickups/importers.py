@@ -26,6 +26,8 @@ class CoverageRecord:
 class CoverageImporter(Importer):
     """`province,city`; `city` empty = the whole province is covered by official pickup."""
 
+    permission = "pickups.change_pickupcoverage"  # besides fulfillment.add_importrun, to upload such a file
+
     command = "import_coverage"
     required_columns = ("province", "city")
     batch_size = 2000
@@ -59,6 +61,8 @@ class PickupConfirmationImporter(Importer):
     is rejected with the reason. Each confirmation runs through
     `services.handover_sheet_confirm_pickup`, under the sheet's row lock.
     """
+
+    permission = "pickups.confirm_pickup_handoversheet"  # besides fulfillment.add_importrun, to upload such a file
 
     command = "import_pickup_confirmations"
     required_columns = ("sheet_number", "picked_up_at", "agent")

@@ -36,19 +36,27 @@ def test_the_page_offers_the_human_names(client, admin_user):
     assert "Pickup confirmations (import_pickup_confirmations)" in html
 
 
-def test_a_kind_behind_another_permission_is_neither_offered_nor_accepted(client, django_user_model, monkeypatch):
-    registry = uploads.upload_kinds()
-    regions = registry["import_regions"]
-    registry["import_regions"] = uploads.UploadKind(regions.importer, regions.name, "fulfillment.change_region")
-    monkeypatch.setattr(uploads, "upload_kinds", lambda: registry)
+def test_each_kind_needs_its_importers_own_permission(client, django_user_model):
+    """A user with only `add_importrun` once confirmed pickups by uploading a confirmation file: each
+    kind now also needs the permission of the write it stands for."""
     operator = django_user_model.objects.create_user("operator", password="operator-pass-1", is_staff=True)
-    operator.user_permissions.add(Permission.objects.get(codename="add_importrun"))
+    operator.user_permissions.add(
+        Permission.objects.get(codename="add_importrun"), Permission.objects.get(codename="add_order")
+    )
     client.force_login(operator)
 
     choices = dict(client.get(URL).context["form"].fields["command"].choices)
-    assert "import_regions" not in choices and "import_orders" in choices
+    assert set(choices) == {"import_orders"}
 
-    response = client.post(URL, {"command": "import_regions", "file": SimpleUploadedFile("r.csv", b"province,city\n")})
-    assert "command" in response.context["form"].errors
+    for command, content in (
+        ("import_regions", b"province,city,is_remote\n\xe8\xa5\xbf\xe8\x97\x8f,,1\n"),
+        ("import_pickup_confirmations", b"sheet_number,picked_up_at,agent\nHS1,2026-03-02 10:00,A\n"),
+    ):
+        response = client.post(URL, {"command": command, "file": SimpleUploadedFile("f.csv", content)})
+        assert "command" in response.context["form"].errors
     assert not Region.objects.exists()
 
+    only_upload = django_user_model.objects.create_user("uploader", password="uploader-pass-1", is_staff=True)
+    only_upload.user_permissions.add(Permission.objects.get(codename="add_importrun"))
+    client.force_login(only_upload)
+    assert client.get(URL).status_code == 403

@@ -57,6 +57,8 @@ class EventImporter(Importer):
     and counts inserted rows in SQL, and is faster than building a model instance per event.
     """
 
+    permission = "fulfillment.add_trackingevent"  # besides fulfillment.add_importrun, to upload such a file
+
     command = "import_events"
     read_ahead = True
     required_columns = ("carrier_code", "tracking_no", "code", "occurred_at", "location", "description", "outlet_code")

@@ -56,6 +56,8 @@ class OrderImporter(Importer):
     `parcels_changed(reason="orders")`, whose receiver recomputes their deadlines.
     """
 
+    permission = "fulfillment.add_order"  # besides fulfillment.add_importrun, to upload such a file
+
     command = "import_orders"
     required_columns = (
         "platform", "shop_code", "order_id", "paid_at", "amount", "seller_tier", "origin_province",

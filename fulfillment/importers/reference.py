@@ -36,6 +36,8 @@ class RegionImporter(Importer):
     its write is finished by running the file again (only parcels whose deadline differs are written).
     """
 
+    permission = "fulfillment.change_region"  # besides fulfillment.add_importrun, to upload such a file
+
     command = "import_regions"
     required_columns = ("province", "city", "is_remote")
     batch_size = 2000
@@ -85,6 +87,8 @@ class HolidayImporter(Importer):
     whose deadline differs are written, so a run interrupted after its write is finished by running
     the file again.
     """
+
+    permission = "fulfillment.change_holiday"  # besides fulfillment.add_importrun, to upload such a file
 
     command = "import_holidays"
     required_columns = ("date", "is_working_day", "name")

@@ -24,6 +24,9 @@ class Importer:
 
     command: str = ""
     required_columns: tuple[str, ...] = ()
+    # The permission ("app.codename") a user needs, besides `fulfillment.add_importrun`, to run this
+    # import from a page: the write it stands for (a pickup confirmation file confirms pickups).
+    permission: str = ""
     batch_size: int = 5000
     # Validate the next batch in a background thread while this one is written (only for
     # importers whose clean_row touches no database).
