@@ -152,8 +152,10 @@ class ConsolidationBagAdmin(admin.ModelAdmin):
                 )
             return HttpResponseRedirect(request.path)
         if "_reopen" in request.POST:
+            if not self.has_seal_permission(request):
+                raise PermissionDenied
             try:
-                services.bag_reopen(bag=obj, by=request.user, reason=_("Reopened in the admin"))
+                services.bag_reopen(bag=obj, by=request.user, reason=request.POST.get("reopen_reason", ""))
             except ValidationError as error:
                 self.message_user(request, messages_of(error), messages.ERROR)
             else:

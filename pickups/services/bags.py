@@ -235,6 +235,9 @@ def bag_seal(*, bag: ConsolidationBag, by) -> ConsolidationBag:
 @transaction.atomic
 def bag_reopen(*, bag: ConsolidationBag, by, reason: str = "") -> ConsolidationBag:
     """Open a sealed bag again (to add or take out a parcel); a bag on a sheet must leave the sheet first."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Give a reason for reopening the sealed bag."), code="reason_required")
     bag = _lock_bag(bag)
     if bag.status != BagStatus.SEALED:
         raise TransitionNotAllowed(

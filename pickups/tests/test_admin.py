@@ -407,3 +407,28 @@ def test_anonymous_users_see_nothing(client, shop):
     ):
         response = client.get(url)
         assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_reopening_a_sealed_bag_takes_a_reason_and_the_seal_permission(warehouse_client, manager_user, shop):
+    from django.test import Client
+
+    manager_client = Client()
+    manager_client.force_login(manager_user)
+    bag = services.bag_seal(bag=weighed_bag(shop), by=None)
+    url = reverse("admin:pickups_consolidationbag_change", args=[bag.pk])
+    page = warehouse_client.get(url).content.decode()
+    assert 'name="_reopen"' in page and 'name="reopen_reason"' in page
+
+    response = warehouse_client.post(url, {"_reopen": "1", "reopen_reason": ""}, follow=True)
+    bag.refresh_from_db()
+    assert bag.status == BagStatus.SEALED
+    assert any("reason" in m for m in messages_of(response))
+
+    assert manager_client.post(url, {"_reopen": "1", "reopen_reason": "x"}).status_code == 403
+    bag.refresh_from_db()
+    assert bag.status == BagStatus.SEALED
+
+    warehouse_client.post(url, {"_reopen": "1", "reopen_reason": "扫错袋"}, follow=True)
+    bag.refresh_from_db()
+    assert bag.status == BagStatus.OPEN
+    assert bag.transitions.filter(to_status=BagStatus.OPEN, reason="扫错袋", by__username="clerk").exists()

@@ -220,15 +220,18 @@ def test_seal_limits_through_the_service(shop, dims, ok):
     assert (bag.status == BagStatus.SEALED) is ok
 
 
-def test_a_sealed_bag_can_be_reopened_only_off_a_sheet(shop, covered):
+def test_a_sealed_bag_can_be_reopened_only_off_a_sheet_and_with_a_reason(shop, covered):
     bag = sealed_bag(shop)
-    services.bag_reopen(bag=bag, by=None)
+    with pytest.raises(ValidationError, match="reason"):
+        services.bag_reopen(bag=bag, by=None, reason="  ")
+    services.bag_reopen(bag=bag, by=None, reason="扫错袋")
     bag.refresh_from_db()
     assert bag.status == BagStatus.OPEN
+    assert bag.transitions.filter(to_status=BagStatus.OPEN, reason="扫错袋").exists()
     services.bag_seal(bag=bag, by=None)
     sheet_for(shop, bags=[bag])
     with pytest.raises(TransitionNotAllowed):
-        services.bag_reopen(bag=bag, by=None)
+        services.bag_reopen(bag=bag, by=None, reason="x")
 
 
 # --------------------------------------------------------------------------- sheets
