@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -124,3 +125,22 @@ class BigTableAdmin(ExactOrPrefixSearchMixin, admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
+
+
+class EditedFieldsOnlyMixin:
+    """Saving a change form writes only the fields the form changed, on the row locked first.
+
+    `obj.save()` would write every column as the form read it: a milestone an import wrote meanwhile
+    (a pickup, say) would be put back to its old value for good, and a re-run of the import would call
+    it "unchanged". The row is locked, then only the edited columns are updated.
+    """
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        fields = [name for name in form.changed_data if name in {f.name for f in obj._meta.concrete_fields}]
+        with transaction.atomic():
+            type(obj)._default_manager.select_for_update().filter(pk=obj.pk).first()
+            if fields:
+                obj.save(update_fields=fields + [f.name for f in obj._meta.concrete_fields if getattr(f, "auto_now", False)])
+        return None

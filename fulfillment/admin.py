@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import BigTableAdmin, ShopTimeZoneMixin, in_shop_time, report_applied
+from core.admin import BigTableAdmin, EditedFieldsOnlyMixin, ShopTimeZoneMixin, in_shop_time, report_applied
 from fulfillment.models import (
     Carrier,
     CarrierOutlet,
@@ -103,7 +103,7 @@ class OrderParcelInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ShopTimeZoneMixin, BigTableAdmin):
+class OrderAdmin(EditedFieldsOnlyMixin, ShopTimeZoneMixin, BigTableAdmin):
     list_display = ("order_id", "shop", "platform", "seller_tier", "paid_at_in_shop_time", "amount", "destination")
     list_select_related = ("shop",)
     list_filter = ("platform", "seller_tier", "shop", PaidWithinFilter)
@@ -205,7 +205,7 @@ def _flat(fields):
 
 
 @admin.register(Parcel)
-class ParcelAdmin(ShopTimeZoneMixin, BigTableAdmin):
+class ParcelAdmin(EditedFieldsOnlyMixin, ShopTimeZoneMixin, BigTableAdmin):
     list_display = (
         "tracking_no_or_untracked",
         "order_link",

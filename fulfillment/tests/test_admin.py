@@ -295,3 +295,33 @@ def test_change_lists_do_not_query_once_per_row(manager_client, url_name):
     many = queries_for_page()
 
     assert many == few
+
+
+def test_saving_a_parcel_writes_only_the_edited_fields(admin_client, monkeypatch):
+    """A clerk corrects the weight while an import records the pickup: the import commits after the
+    admin read the row and before it saved. The pickup stays (the save used to write every column back
+    as it had read it, and a re-run of the import then found the event "unchanged")."""
+    import datetime
+    from decimal import Decimal
+
+    from fulfillment.admin import ParcelAdmin
+    from fulfillment.models import Parcel
+
+    parcel = ParcelFactory(shipped=True)
+    url = reverse("admin:fulfillment_parcel_change", args=[parcel.pk])
+    data = form_inputs(admin_client.get(url).content.decode())
+    picked_up = parcel.paid_at + datetime.timedelta(hours=5)
+    read_then_save = ParcelAdmin.save_form
+
+    def import_commits_meanwhile(self, request, form, change):
+        Parcel.objects.filter(pk=parcel.pk).update(picked_up_at=picked_up, status="picked_up")
+        return read_then_save(self, request, form, change)
+
+    monkeypatch.setattr(ParcelAdmin, "save_form", import_commits_meanwhile)
+    data.update(weight_kg="1.250", _save="1")
+
+    assert admin_client.post(url, data).status_code == 302
+
+    parcel.refresh_from_db()
+    assert parcel.weight_kg == Decimal("1.250")
+    assert (parcel.picked_up_at, parcel.status) == (picked_up, "picked_up")
