@@ -4,6 +4,7 @@ import datetime
 
 import django_filters
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,11 @@ STALLED_SORTS = {
     "level": "level",
     "compensation": "compensation_estimate",
 }
+
+
+# A filter of hours beyond a year is a typo (and beyond a timestamp's range, an error page).
+MAX_HOURS = 24 * 366
+DATE_BOUNDS = [MinValueValidator(datetime.date(2000, 1, 1)), MaxValueValidator(datetime.date(2100, 12, 31))]
 
 
 def remote_destination():
@@ -55,11 +61,15 @@ class StalledParcelFilter(django_filters.FilterSet):
     level = django_filters.ChoiceFilter(choices=AlertLevel.choices, label=_("Level"))
     min_hours = django_filters.NumberFilter(
         method="filter_min_hours",
+        min_value=0,
+        max_value=MAX_HOURS,
         label=_("Hours since last valid node, at least"),
         widget=forms.NumberInput(attrs={"min": 0, "step": 1, "size": 5}),
     )
     due_within_hours = django_filters.NumberFilter(
         method="filter_due_within",
+        min_value=0,
+        max_value=MAX_HOURS,
         label=_("Due within (hours)"),
         widget=forms.NumberInput(attrs={"min": 0, "step": 1, "size": 5}),
     )
@@ -101,8 +111,12 @@ class IndicatorPeriodForm(forms.Form):
     """The shop and the period (local dates, both included) of the indicators and scorecards."""
 
     shop = forms.ModelChoiceField(queryset=Shop.objects.all(), label=_("Shop"), required=False)
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=DATE_BOUNDS
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=DATE_BOUNDS
+    )
 
     MAX_DAYS = 92
 

