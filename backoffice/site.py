@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.uploads import import_upload_view, kinds_for
+from backoffice.uploads import import_report_view, import_upload_view, kinds_for
 from monitoring import views as dashboards
 
 
@@ -25,6 +25,9 @@ class ParcelControlSite(admin.AdminSite):
         # Before Django's own patterns: they end with a catch-all.
         pages = [
             path("import/", self.admin_view(import_upload_view), {"site": self}, name="import_upload"),
+            path(
+                "import/report/<str:token>/", self.admin_view(import_report_view), {"site": self}, name="import_report"
+            ),
             path("dashboard/", self.admin_view(dashboards.overview), name="dashboard_overview"),
             path("dashboard/stalled/", self.admin_view(dashboards.stalled), name="dashboard_stalled"),
             path("dashboard/shops/", self.admin_view(dashboards.shops), name="dashboard_shops"),

@@ -8,13 +8,19 @@ before anything is written; the importer then applies each row or reports it, as
 
 import csv
 import io
+import os
+import re
+import shutil
 import tempfile
+import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
 from django.template.response import TemplateResponse
 from django.utils.text import capfirst, format_lazy, get_valid_filename
 from django.utils.translation import gettext as _
@@ -28,6 +34,7 @@ from fulfillment.importers import (
     RegionImporter,
     run_import,
 )
+from fulfillment.models import ImportRun
 from monitoring.importers import RouteStandardImporter, TicketImporter
 from pickups.importers import CoverageImporter, PickupConfirmationImporter
 
@@ -115,40 +122,88 @@ def import_upload_view(request, site):
     kinds = kinds_for(request.user)
     if not kinds:
         raise PermissionDenied
-    report = rejects = None
+    report = rejects = report_token = None
     form = ImportUploadForm(request.POST or None, request.FILES or None, kinds=kinds)
     if request.method == "POST" and form.is_valid():
         importer = kinds[form.cleaned_data["command"]].importer(by=request.user)
         try:
-            report = _run(importer, form.cleaned_data["file"], dry_run=form.cleaned_data["dry_run"])
+            report, report_token = _run(importer, form.cleaned_data["file"], dry_run=form.cleaned_data["dry_run"], user=request.user)
         except ImportRefused as refused:
             form.add_error("file", str(refused))
         else:
-            with open(report.error_report, encoding="utf-8-sig", newline="") as errors:
-                rejects = list(csv.DictReader(errors))[:SHOWN_REJECTS]
+            if report_token:
+                with open(_report_path(report_token), encoding="utf-8-sig", newline="") as errors:
+                    rejects = list(csv.DictReader(errors))[:SHOWN_REJECTS]
     context = {
         **site.each_context(request),
         "title": _("Import a file"),
         "form": form,
         "report": report,
         "rejects": rejects,
+        "report_token": report_token,
         "shown_rejects": SHOWN_REJECTS,
     }
     return TemplateResponse(request, "admin/import_upload.html", context)
 
 
-def _run(importer, upload, *, dry_run: bool):
-    """The importers read paths: write the upload to a private temporary directory first."""
+def import_report_view(request, site, token: str):
+    """The error report of an upload, to the user who ran it (anyone else: not found)."""
+    if not REPORT_TOKEN.fullmatch(token) or token.split("-", 1)[0] != str(request.user.pk):
+        raise Http404
+    path = _report_path(token)
+    if not path.is_file():
+        raise Http404
+    return FileResponse(path.open("rb"), as_attachment=True, filename="import-errors.csv", content_type="text/csv")
+
+
+def _run(importer, upload, *, dry_run: bool, user):
+    """The importers read paths: the upload goes to a private work folder, removed afterwards; an
+    error report is kept (privately, for a day) for its user to download. Returns (report, token)."""
     workdir = Path(tempfile.mkdtemp(prefix="parcel-upload-"))
-    path = workdir / (get_valid_filename(Path(upload.name).name) or "upload.csv")
-    with path.open("wb") as target:
-        for chunk in upload.chunks():
-            target.write(chunk)
-    return run_import(
-        importer,
-        path,
-        dry_run=dry_run,
-        stdout=io.StringIO(),
-        stderr=io.StringIO(),
-        errors_path=str(workdir / "errors.csv"),
-    )
+    name = get_valid_filename(Path(upload.name).name) or "upload.csv"
+    path = workdir / name
+    try:
+        with path.open("wb") as target:
+            for chunk in upload.chunks():
+                target.write(chunk)
+        try:
+            report = run_import(
+                importer,
+                path,
+                dry_run=dry_run,
+                stdout=io.StringIO(),
+                stderr=io.StringIO(),
+                errors_path=str(workdir / "errors.csv"),
+                source_label=_("upload: %(name)s") % {"name": name},
+            )
+        except ImportRefused as refused:  # the message names the work path: name the user's file instead
+            raise ImportRefused(str(refused).replace(str(path), name)) from None
+        token = _keep_report(workdir / "errors.csv", user) if report.rejected else None
+        if report.run_id is not None:
+            ImportRun.objects.filter(pk=report.run_id).update(error_report=token or "")
+        return report, token
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+REPORT_TOKEN = re.compile(r"\d+-[0-9a-f]{32}")
+REPORT_MAX_AGE_SECONDS = 24 * 3600
+
+
+def _report_path(token: str) -> Path:
+    return Path(settings.IMPORT_REPORTS_DIR) / f"{token}.csv"
+
+
+def _keep_report(errors: Path, user) -> str:
+    """Move an error report into the private reports folder under a unique name; drop reports older
+    than a day."""
+    folder = Path(settings.IMPORT_REPORTS_DIR)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    cutoff = time.time() - REPORT_MAX_AGE_SECONDS
+    for old in folder.glob("*.csv"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    token = f"{user.pk}-{uuid.uuid4().hex}"
+    os.replace(errors, _report_path(token))
+    os.chmod(_report_path(token), 0o600)
+    return token

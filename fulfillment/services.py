@@ -116,17 +116,24 @@ def _running(parcels):
 
 def parcels_destination_remote_changed(*, regions: Iterable[tuple[str, str]]) -> int:
     """Re-derive the running parcels bound for `regions` ((province, city); city "" = the whole
-    province) after their remote flag changed: only the stagnation clock (picked up, with a valid
-    node) depends on it. Returns how many parcels were re-derived."""
-    bound_for = Q(pk__in=[])
-    whole = sorted({province for province, city in regions if not city})
-    if whole:
-        bound_for |= Q(order__dest_province__in=whole)
-    for province, city in sorted(regions):
-        if city:
-            bound_for |= Q(order__dest_province=province, order__dest_city=city)
-    parcels = _running(Parcel.objects.filter(bound_for, picked_up_at__isnull=False, last_event_at__isnull=False))
-    return send_parcels_changed(parcel_ids=parcels.iterator(chunk_size=ID_CHUNK), reason="regions")
+    province) after their remote flag may have changed: only the stagnation clock (picked up, with a
+    valid node) depends on it. Returns how many parcels were re-derived."""
+    regions = sorted(set(regions))
+    ids: set[int] = set()
+    for start in range(0, len(regions), REGIONS_PER_QUERY):  # a bounded OR per statement
+        bound_for = Q(pk__in=[])
+        chunk = regions[start : start + REGIONS_PER_QUERY]
+        whole = [province for province, city in chunk if not city]
+        if whole:
+            bound_for |= Q(order__dest_province__in=whole)
+        for province, city in chunk:
+            if city:
+                bound_for |= Q(order__dest_province=province, order__dest_city=city)
+        ids.update(_running(Parcel.objects.filter(bound_for, picked_up_at__isnull=False, last_event_at__isnull=False)))
+    return send_parcels_changed(parcel_ids=sorted(ids), reason="regions")
+
+
+REGIONS_PER_QUERY = 200
 
 
 def parcels_working_day_deadlines_changed(*, since: datetime.date) -> int:

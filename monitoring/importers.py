@@ -206,14 +206,18 @@ class RouteStandardImporter(Importer):
         those routes; a recompute writes only the parcels whose deadline differs."""
         if not self.pairs or self.dry_run:
             return
-        on_routes = Q(pk__in=[])
-        for origin, dest in sorted(self.pairs):
-            on_routes |= Q(order__origin_province=origin, order__dest_province=dest)
-        recompute_deadlines(
-            parcels=Parcel.objects.filter(on_routes, picked_up_at__isnull=False, delivered_at__isnull=True).exclude(
-                status__in=FINISHED_STATUSES
-            )
+        pairs = sorted(self.pairs)
+        running = Parcel.objects.filter(picked_up_at__isnull=False, delivered_at__isnull=True).exclude(
+            status__in=FINISHED_STATUSES
         )
+        for start in range(0, len(pairs), PAIRS_PER_QUERY):  # a bounded OR per statement
+            on_routes = Q(pk__in=[])
+            for origin, dest in pairs[start : start + PAIRS_PER_QUERY]:
+                on_routes |= Q(order__origin_province=origin, order__dest_province=dest)
+            recompute_deadlines(parcels=running.filter(on_routes))
+
+
+PAIRS_PER_QUERY = 200
 
 
 __all__ = ["RouteStandardImporter", "RowError", "TicketImporter"]

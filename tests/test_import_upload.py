@@ -87,3 +87,35 @@ def test_admin_index_links_the_upload_page_for_operators_only(operator_client, m
     manager = Client()
     manager.force_login(manager_user)
     assert URL not in manager.get("/admin/").content.decode()
+
+
+def test_the_error_report_is_a_download_for_its_user_only_and_no_work_file_is_left(operator_client, django_user_model):
+    import glob
+    import tempfile
+
+    before = set(glob.glob(f"{tempfile.gettempdir()}/parcel-upload-*"))
+    response = upload(operator_client, REGIONS)
+
+    token = response.context["report_token"]
+    page = response.content.decode()
+    assert f"/admin/import/report/{token}/" in page
+    assert tempfile.gettempdir() not in page  # no server path on the page
+    assert set(glob.glob(f"{tempfile.gettempdir()}/parcel-upload-*")) == before  # the work folder is gone
+    run = ImportRun.objects.get()
+    assert run.source == "upload: regions.csv" and run.error_report == token
+
+    download = operator_client.get(f"/admin/import/report/{token}/")
+    assert download.status_code == 200
+    assert "attachment" in download["Content-Disposition"]
+    report = b"".join(download.streaming_content).decode("utf-8-sig").splitlines()
+    assert report[0] == "line,field,message" and report[1].startswith("4,is_remote,")
+    other = Client()
+    other.force_login(django_user_model.objects.create_superuser("other", password="other-pass-12345"))
+    assert other.get(f"/admin/import/report/{token}/").status_code == 404
+    assert operator_client.get("/admin/import/report/../../etc/passwd/").status_code == 404
+
+
+def test_a_refused_upload_names_the_users_file_not_the_server_path(operator_client):
+    response = upload(operator_client, b"province,city\n", name="my regions.csv")
+    errors = " ".join(response.context["form"].errors["file"])
+    assert "my_regions.csv" in errors and "parcel-upload-" not in errors

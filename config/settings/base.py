@@ -195,3 +195,6 @@ PARCEL_DERIVATION_STEPS = [
     "pickups.derivations.mark_bags_received",
     "monitoring.deadlines.derive_deadlines",
 ]
+
+# Error reports of uploads, kept privately for a day for the user who ran the import.
+IMPORT_REPORTS_DIR = env.str("IMPORT_REPORTS_DIR", default=str(BASE_DIR / "import-errors"))

@@ -1,4 +1,5 @@
 """Test profile: the same as base, with fast password hashing. DATABASE_URL picks SQLite or PostgreSQL."""
+import tempfile
 
 from .base import *  # noqa: F403
 
@@ -9,3 +10,6 @@ CELERY_TASK_ALWAYS_EAGER = True
 # django-axes needs the request to authenticate(), which the test client's login() does not pass: off here,
 # on in tests/test_settings_security.py (the settings fixture), as in every other profile.
 AXES_ENABLED = False
+
+# Upload error reports of the tests go to a throwaway folder, not the checkout.
+IMPORT_REPORTS_DIR = tempfile.mkdtemp(prefix="parcel-test-reports-")

@@ -92,11 +92,18 @@ def default_error_report_path(source: str) -> str:
 
 
 class ErrorReport:
-    """The `line,field,message` CSV, written as rows are rejected (UTF-8 with BOM, for spreadsheets)."""
+    """The `line,field,message` CSV, written as rows are rejected (UTF-8 with BOM, for spreadsheets).
+
+    Written to a new private file (mode 0600, a unique name: `mkstemp`) in the report's folder, then
+    renamed over the report's path at the end. A rename replaces whatever is there — a link planted
+    at a predictable name is replaced, never followed — and a reader never sees half a report.
+    """
 
     def __init__(self, path: str):
         self.path = path
-        self._file = open(path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115 (closed in close())
+        target = Path(path)
+        descriptor, self._draft = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        self._file = os.fdopen(descriptor, "w", encoding="utf-8-sig", newline="")
         self._writer = csv.writer(self._file)
         self._writer.writerow(["line", "field", "message"])
 
@@ -104,7 +111,10 @@ class ErrorReport:
         self._writer.writerow([line, field, message])
 
     def close(self) -> None:
+        if self._file.closed:
+            return
         self._file.close()
+        os.replace(self._draft, self.path)
 
 
 def print_summary(report: ImportReport, stdout: TextIO, stderr: TextIO) -> None:
@@ -135,12 +145,15 @@ def run_import(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     errors_path: str | None = None,
+    source_label: str | None = None,
 ) -> ImportReport:
-    """Import one file (or the importer's own rows) and return the counts; see the module docstring."""
+    """Import one file (or the importer's own rows) and return the counts; see the module docstring.
+
+    `source_label`: how the run names its source (an uploaded file's name rather than its work path)."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     importer.dry_run = dry_run
-    source_label = str(path) if path is not None else importer.source_label()
+    source_label = source_label or (str(path) if path is not None else importer.source_label())
     report = ImportReport(command=importer.command, source=source_label, dry_run=dry_run)
 
     source, rows = open_rows(importer, path, report)

@@ -266,3 +266,23 @@ def test_upsert_of_an_empty_batch_writes_nothing(django_assert_num_queries):
             model=Region, key_fields=("province", "city"), value_fields=("is_remote",), records=[]
         )
     assert result.counts == (0, 0, 0)
+
+
+def test_a_link_planted_at_the_error_reports_path_is_replaced_not_followed(tmp_path):
+    """The report beside the input has a predictable name: writing through a planted link would
+    overwrite any file the importing user can write."""
+    import os
+
+    from fulfillment.tests.import_files import run, write
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    path = write(tmp_path / "regions.csv", "province,city,is_remote\n西藏自治区,,maybe\n")
+    os.symlink(victim, f"{path}.errors.csv")
+
+    assert run("import_regions", path)[0] == 1
+
+    assert victim.read_text() == "precious"
+    report = tmp_path / "regions.csv.errors.csv"
+    assert not report.is_symlink() and "is_remote" in report.read_text(encoding="utf-8-sig")
+    assert oct(report.stat().st_mode & 0o777) == "0o600"
