@@ -44,9 +44,10 @@ def apply_each(rows: Iterable, service: Callable, *, label: Callable | None = No
     return done, refused
 
 
-def report_applied(model_admin, request, *, refused: list[str], done_message: str) -> None:
-    """The action's outcome: how many rows changed (`done_message`), and how many were skipped and why."""
-    model_admin.message_user(request, done_message, messages.SUCCESS)
+def report_applied(model_admin, request, *, refused: list[str], done_message: str, done: int | None = None) -> None:
+    """The action's outcome: how many rows changed (`done_message`; a warning when `done` is 0), and
+    how many were skipped and why."""
+    model_admin.message_user(request, done_message, messages.WARNING if done == 0 else messages.SUCCESS)
     if refused:
         model_admin.message_user(
             request,

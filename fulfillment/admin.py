@@ -318,6 +318,7 @@ class ParcelAdmin(EditedFieldsOnlyMixin, ShopTimeZoneMixin, BigTableAdmin):
                 marked,
             )
             % {"count": marked},
+            done=marked,
         )
 
 
