@@ -107,6 +107,7 @@ class HandoverSheetCreateForm(forms.ModelForm):
             return cleaned
         draft = services.handover_sheet_draft(
             shop=shop,
+            carrier=cleaned.get("carrier"),
             pickup_address=cleaned.get("pickup_address", ""),
             pickup_province=cleaned.get("pickup_province", ""),
             pickup_city=cleaned.get("pickup_city", ""),

@@ -5,6 +5,7 @@ sorting centre is back-dated to its bag's pickup and its update clock counts fro
 import datetime
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.test import override_settings
 
@@ -18,6 +19,18 @@ pytestmark = pytest.mark.django_db
 
 PICKUP = datetime.datetime(2026, 11, 20, 2, 0, tzinfo=datetime.UTC)
 INBOUND = PICKUP + datetime.timedelta(hours=30)
+
+
+@pytest.fixture(autouse=True)
+def packing_time():
+    """Bags are packed and sheets booked two hours before the pickup at PICKUP; the agent's confirmation is
+    recorded after it (`after_pickup`): a pickup time before the booking is refused."""
+    with time_machine.travel(PICKUP - datetime.timedelta(hours=2), tick=False):
+        yield
+
+
+def after_pickup(at):
+    return time_machine.travel(at + datetime.timedelta(hours=1), tick=False)
 
 
 def bagged_parcel_scanned_in():
@@ -41,7 +54,8 @@ def bagged_parcel_scanned_in():
         by=None,
     )
     services.handover_sheet_book(sheet=sheet, by=None)
-    services.handover_sheet_confirm_pickup(sheet=sheet, picked_up_at=PICKUP, agent="王师傅")
+    with after_pickup(PICKUP):
+        services.handover_sheet_confirm_pickup(sheet=sheet, picked_up_at=PICKUP, agent="王师傅")
     TrackingEventFactory(parcel=parcel, code=EventCode.ARRIVED_SORTING_CENTRE, occurred_at=INBOUND)
     parcels_refresh_milestones(parcel_ids=[parcel.pk])
     parcel.refresh_from_db()

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import TransitionNotAllowed
 from fulfillment import parcel_state
-from fulfillment.models import STATUS_RANK, Parcel, ParcelStatus, Shop
+from fulfillment.models import STATUS_RANK, Carrier, Parcel, ParcelStatus, Platform, Shop
 
 from ..models import (
     BagItem,
@@ -35,6 +35,8 @@ class ScanOutcome(enum.StrEnum):
     OTHER_SHOP = "other_shop"
     CANCELLED = "cancelled"
     HANDED_OVER = "handed_over"
+    OTHER_CARRIER = "other_carrier"
+    NOT_READY_TO_SHIP = "not_ready_to_ship"
 
 
 @dataclass(frozen=True)
@@ -98,10 +100,16 @@ def bag_add_parcels(*, bag: ConsolidationBag, tracking_numbers: Sequence[str], b
     )
     decided: dict[str, ScanResult] = {}
     to_add: list[Parcel] = []
+    # A bag travels with one carrier: the carrier of the parcels already in it, else of the first added.
+    carrier_id = BagItem.objects.filter(bag=bag).values_list("parcel__carrier_id", flat=True).first()
     for number in wanted:
-        refusal = _scan_refusal(number, by_number.get(number), bag, bagged_in)
+        parcel = by_number.get(number)
+        refusal = _scan_refusal(number, parcel, bag, bagged_in)
+        if refusal is None and carrier_id is not None and parcel.carrier_id != carrier_id:
+            refusal = _other_carrier(number, parcel, carrier_id)
         if refusal is None:
-            to_add.append(by_number[number])
+            carrier_id = parcel.carrier_id
+            to_add.append(parcel)
         else:
             decided[number] = refusal
     if to_add:
@@ -163,7 +171,27 @@ def _scan_refusal(number: str, parcel: Parcel | None, bag: ConsolidationBag, bag
             str(_("Already handed over (%(status)s).") % {"status": parcel.get_status_display()}),
             parcel.pk,
         )
+    if parcel.platform == Platform.LAZADA and parcel.rts_at is None:
+        return ScanResult(
+            number,
+            ScanOutcome.NOT_READY_TO_SHIP,
+            str(_("Not ready to ship yet: Lazada takes a parcel into a bag only once it is marked ready to ship.")),
+            parcel.pk,
+        )
     return None
+
+
+def _other_carrier(number: str, parcel: Parcel, carrier_id: int) -> ScanResult:
+    bag_carrier = Carrier.objects.filter(pk=carrier_id).values_list("code", flat=True).first()
+    return ScanResult(
+        number,
+        ScanOutcome.OTHER_CARRIER,
+        str(
+            _("Carried by %(carrier)s; this bag holds %(bag_carrier)s parcels (one carrier per bag).")
+            % {"carrier": parcel.carrier.code if parcel.carrier else "—", "bag_carrier": bag_carrier}
+        ),
+        parcel.pk,
+    )
 
 
 def _put_in_bag(bag: ConsolidationBag, parcels: list[Parcel], by) -> dict[str, ScanResult]:

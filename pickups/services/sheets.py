@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +39,7 @@ def handover_sheet_problems(
     bags: Sequence[ConsolidationBag] = (),
     parcels: Sequence[Parcel] = (),
     empty_ok: bool = False,
+    carrier: Carrier | None = None,
 ) -> list[str]:
     """Every reason a sheet with these items cannot be created (`empty_ok`: the caller reports why
     it has no items itself)."""
@@ -55,6 +57,8 @@ def handover_sheet_problems(
     if not bags and not parcels and not empty_ok:
         problems.append(_("Put at least one sealed bag or loose parcel on the sheet."))
     bag_ids = [bag.pk for bag in bags]
+    if carrier is not None:
+        problems += _carrier_problems(carrier, bags, parcels)
     on_sheet = set(HandoverItem.objects.filter(bag_id__in=bag_ids, active=True).values_list("bag__number", flat=True))
     for bag in bags:
         if bag.shop_id != shop.pk:
@@ -98,6 +102,24 @@ def handover_sheet_problems(
     return [str(p) for p in problems]
 
 
+def _carrier_problems(carrier: Carrier, bags: Sequence[ConsolidationBag], parcels: Sequence[Parcel]) -> list[str]:
+    """The pickup provider is the carrier of every bag and loose parcel on the sheet."""
+    problems = []
+    carried = BagItem.objects.filter(bag_id__in=[b.pk for b in bags]).exclude(parcel__carrier=carrier)
+    for number, code in carried.values_list("bag__number", "parcel__carrier__code").distinct().order_by("bag__number"):
+        problems.append(
+            _("Bag %(bag)s holds %(other)s parcels; the pickup provider is %(carrier)s.")
+            % {"bag": number, "other": code, "carrier": carrier.code}
+        )
+    for parcel in parcels:
+        if parcel.carrier_id != carrier.pk:
+            problems.append(
+                _("Parcel %(parcel)s is carried by %(other)s; the pickup provider is %(carrier)s.")
+                % {"parcel": parcel, "other": parcel.carrier.code if parcel.carrier else "—", "carrier": carrier.code}
+            )
+    return problems
+
+
 @dataclass
 class SheetDraft:
     """A handover sheet as a clerk typed it, resolved: the pickup address (the shop's where left
@@ -114,6 +136,7 @@ class SheetDraft:
 def handover_sheet_draft(
     *,
     shop: Shop,
+    carrier: Carrier | None = None,
     pickup_address: str = "",
     pickup_province: str = "",
     pickup_city: str = "",
@@ -147,6 +170,7 @@ def handover_sheet_draft(
         bags=list(bags),
         parcels=draft.parcels,
         empty_ok=bool(draft.unknown_numbers),
+        carrier=carrier,
     )
     return draft
 
@@ -181,6 +205,7 @@ def handover_sheet_create(
         window_end=window_end,
         bags=bags,
         parcels=parcels,
+        carrier=carrier,
     )
     if problems:
         raise TransitionNotAllowed(problems, code="sheet_problems")
@@ -304,7 +329,9 @@ def handover_sheet_confirm_pickup(
     """Record the pickup agent's confirmation: the sheet, its bags and its loose parcels are picked up.
 
     Bagged parcels keep their status until their sorting-centre inbound scan, when their pickup time
-    is back-dated to the bag's (pickups.receivers). From here on the sheet can never be cancelled.
+    is back-dated to the bag's (`pickups.derivations`). From here on the sheet can never be cancelled.
+    The pickup time is not in the future (10 min tolerance), not before the sheet was booked and not
+    before any of its parcels was paid: a wrong date would back-date parcels to before they existed.
     """
     if picked_up_at is None:
         raise ValidationError(_("Enter the time of the pickup."), code="time_required")
@@ -321,6 +348,7 @@ def handover_sheet_confirm_pickup(
                 code="not_booked",
             )
         raise transition_refused(sheet, _("confirmed as picked up"))
+    _check_pickup_time(sheet, picked_up_at)
     sheet.status = SheetStatus.PICKED_UP
     sheet.picked_up_at = picked_up_at
     sheet.pickup_agent = (agent or "").strip()[:200]
@@ -358,3 +386,35 @@ def handover_sheet_confirm_pickup(
     bagged_ids = list(BagItem.objects.filter(bag_id__in=bag_ids).values_list("parcel_id", flat=True))
     parcel_state.parcels_pick_up(parcel_ids=loose_ids, at=picked_up_at, rederive=bagged_ids)
     return sheet
+
+
+def _check_pickup_time(sheet: HandoverSheet, picked_up_at: datetime.datetime) -> None:
+    """Refuse a pickup recorded before the sheet was booked or before one of its parcels was paid."""
+    shown = "%Y-%m-%d %H:%M"
+
+    def minute(moment: datetime.datetime) -> datetime.datetime:  # pickup times are typed to the minute
+        return moment.replace(second=0, microsecond=0)
+
+    if sheet.booked_at and picked_up_at < minute(sheet.booked_at):
+        raise ValidationError(
+            _("The pickup time %(when)s is before the sheet was booked (%(booked)s): check the date.")
+            % {
+                "when": timezone.localtime(picked_up_at).strftime(shown),
+                "booked": timezone.localtime(sheet.booked_at).strftime(shown),
+            },
+            code="before_booking",
+        )
+    items = HandoverItem.objects.filter(sheet=sheet, active=True)
+    latest_paid = Parcel.objects.filter(
+        Q(pk__in=items.filter(parcel__isnull=False).values("parcel_id"))
+        | Q(bag_item__bag_id__in=items.filter(bag__isnull=False).values("bag_id"))
+    ).aggregate(latest=Max("paid_at"))["latest"]
+    if latest_paid and picked_up_at < minute(latest_paid):
+        raise ValidationError(
+            _("The pickup time %(when)s is before one of the sheet's parcels was paid (%(paid)s): check the date.")
+            % {
+                "when": timezone.localtime(picked_up_at).strftime(shown),
+                "paid": timezone.localtime(latest_paid).strftime(shown),
+            },
+            code="before_payment",
+        )

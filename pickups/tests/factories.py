@@ -62,7 +62,9 @@ class PickupCoverageFactory(factory.django.DjangoModelFactory):
 
 
 def parcels_for(shop, n: int, **kwargs):
-    """`n` ready-to-ship parcels of `shop`, each of its own order."""
-    from fulfillment.tests.factories import OrderFactory, ParcelFactory
+    """`n` ready-to-ship parcels of `shop`, each of its own order, all of one carrier (YTO unless
+    `carrier=` says otherwise): a bag and a sheet travel with one carrier."""
+    from fulfillment.tests.factories import CarrierFactory, OrderFactory, ParcelFactory
 
+    kwargs.setdefault("carrier", CarrierFactory(code="YTO"))
     return [ParcelFactory(order=OrderFactory(shop=shop), ready=True, **kwargs) for _ in range(n)]

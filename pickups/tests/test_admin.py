@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
@@ -340,8 +341,12 @@ def test_managers_may_not_cancel(manager_client, shop):
     assert sheet.status == SheetStatus.BOOKED
 
 
+BOOKED_BEFORE_THE_PICKUP = datetime.datetime(2026, 11, 25, 5, 0, tzinfo=datetime.UTC)  # 13:00 Shanghai
+
+
 def test_confirm_pickup_page(warehouse_client, shop):
-    sheet = booked_sheet(shop)
+    with time_machine.travel(BOOKED_BEFORE_THE_PICKUP, tick=False):
+        sheet = booked_sheet(shop)
     bag = sheet.items.get().bag
     response = warehouse_client.post(
         reverse("admin:pickups_handoversheet_confirm_pickup", args=[sheet.pk]),
@@ -357,7 +362,8 @@ def test_confirm_pickup_page(warehouse_client, shop):
 
 
 def test_confirm_pickup_action_reports_skipped_drafts(warehouse_client, shop):
-    sheet = booked_sheet(shop)
+    with time_machine.travel(BOOKED_BEFORE_THE_PICKUP, tick=False):
+        sheet = booked_sheet(shop)
     draft_bag = services.bag_seal(bag=weighed_bag(shop), by=None)
     draft = draft_sheet(shop, [draft_bag])
     response = warehouse_client.post(

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -19,6 +20,18 @@ from pickups.tests.factories import PickupCoverageFactory, parcels_for
 pytestmark = pytest.mark.django_db
 
 T0 = datetime.datetime(2026, 11, 20, 10, 0, tzinfo=datetime.UTC)
+
+
+@pytest.fixture(autouse=True)
+def packing_time():
+    """Bags are packed and sheets booked two hours before the pickup at T0; the agent's confirmation is
+    recorded after it (`after_pickup`): a pickup time before the booking is refused."""
+    with time_machine.travel(T0 - datetime.timedelta(hours=2), tick=False):
+        yield
+
+
+def after_pickup(at):
+    return time_machine.travel(at + datetime.timedelta(hours=1), tick=False)
 
 
 @pytest.fixture
@@ -46,14 +59,17 @@ def picked_up_bag(shop, parcels=2, at=T0):
         by=None,
     )
     services.handover_sheet_book(sheet=sheet, by=None)
-    services.handover_sheet_confirm_pickup(sheet=sheet, picked_up_at=at, agent="王师傅")
+    with after_pickup(at):
+        services.handover_sheet_confirm_pickup(sheet=sheet, picked_up_at=at, agent="王师傅")
     bag.refresh_from_db()
     return bag, items
 
 
 def arrive(parcel, at):
-    TrackingEventFactory(parcel=parcel, code=EventCode.ARRIVED_SORTING_CENTRE, occurred_at=at, location="深圳分拨中心")
-    parcels_refresh_milestones(parcel_ids=[parcel.pk])
+    """The sorting centre's inbound scan at `at`, imported an hour later."""
+    with after_pickup(at):
+        TrackingEventFactory(parcel=parcel, code=EventCode.ARRIVED_SORTING_CENTRE, occurred_at=at, location="深圳分拨中心")
+        parcels_refresh_milestones(parcel_ids=[parcel.pk])
     parcel.refresh_from_db()
 
 
@@ -114,7 +130,8 @@ def test_an_inbound_scan_imported_before_the_pickup_confirmation_is_back_dated_a
     # A parcel on a bag's list waits for its bag: not dated from the inbound scan.
     assert parcel.picked_up_at is None
 
-    services.handover_sheet_confirm_pickup(sheet=sheet, picked_up_at=T0, agent="A")
+    with after_pickup(T0):
+        services.handover_sheet_confirm_pickup(sheet=sheet, picked_up_at=T0, agent="A")
 
     parcel.refresh_from_db()
     bag.refresh_from_db()
@@ -188,7 +205,8 @@ def test_a_bag_pickup_confirmation_writes_each_affected_parcel_exactly_once(shop
     parcels_changed.connect(lambda sender, parcel_ids, **kw: announced.extend(parcel_ids), weak=False, dispatch_uid="t1")
     try:
         with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
-            services.handover_sheet_confirm_pickup(sheet=sheet, picked_up_at=T0, agent="王师傅")
+            with after_pickup(T0):
+                services.handover_sheet_confirm_pickup(sheet=sheet, picked_up_at=T0, agent="王师傅")
     finally:
         parcels_changed.disconnect(dispatch_uid="t1")
 

@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
@@ -11,6 +12,7 @@ from pickups import services
 from pickups.models import BagStatus, PickupCoverage, SheetStatus
 from pickups.tests.factories import PickupCoverageFactory, parcels_for
 
+SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
 pytestmark = pytest.mark.django_db
 
 
@@ -44,6 +46,11 @@ def booked():
     shop = ShopFactory(code="acme")
 
     def make(book=True):
+        # The sheets were built and booked the morning of the file's pickups (2026-11-25 09:15).
+        with time_machine.travel(datetime.datetime(2026, 11, 25, 7, 0, tzinfo=SHANGHAI), tick=False):
+            return make_now(book)
+
+    def make_now(book):
         bag = services.bag_create(shop=shop, sorting_centre="SZ", by=None)
         bag.gross_weight_kg, bag.length_cm, bag.width_cm, bag.height_cm = 10, 50, 40, 30
         bag.save()

@@ -300,7 +300,7 @@ def test_book_then_confirm_pickup(shop, covered, warehouse_user, signals):
     loose = parcels_for(shop, 1)[0]
     sheet = sheet_for(shop, bags=[bag], parcels=[loose])
     services.handover_sheet_book(sheet=sheet, by=warehouse_user)
-    at = timezone.now() - datetime.timedelta(minutes=5)
+    at = timezone.now() + datetime.timedelta(minutes=2)  # the agent signs after the booking (clock tolerance)
 
     services.handover_sheet_confirm_pickup(sheet=sheet, picked_up_at=at, agent="王师傅 YT-0931", by=warehouse_user)
 
@@ -506,3 +506,76 @@ def test_parcels_of_other_orders_are_untouched_by_a_scan(shop):
     bag = open_bag(shop, parcels=3)
     bystander.refresh_from_db()
     assert bystander.status == ParcelStatus.READY_TO_SHIP and bag.items.count() == 3
+
+
+# --------------------------------------------------------------------------- what the workflow refuses
+
+
+def test_a_bag_holds_parcels_of_one_carrier(shop):
+    bag = open_bag(shop, parcels=1)  # YTO
+    zto = parcels_for(shop, 1, carrier=CarrierFactory(code="ZTO"))[0]
+    yto = parcels_for(shop, 1)[0]
+
+    results = services.bag_add_parcels(bag=bag, tracking_numbers=[zto.tracking_no, yto.tracking_no], by=None)
+
+    assert [r.outcome for r in results] == [ScanOutcome.OTHER_CARRIER, ScanOutcome.ADDED]
+    assert "ZTO" in results[0].message and "YTO" in results[0].message
+    assert set(bag.items.values_list("parcel__carrier__code", flat=True)) == {"YTO"}
+
+
+def test_a_lazada_parcel_is_bagged_only_once_ready_to_ship():
+    lazada = ShopFactory(code="lz", platform="lazada")
+    bag = services.bag_create(shop=lazada, sorting_centre="SZ", by=None)
+    (not_ready,) = parcels_for(lazada, 1, rts_at=None, status="shipped")
+    (ready,) = parcels_for(lazada, 1)
+
+    results = services.bag_add_parcels(bag=bag, tracking_numbers=[not_ready.tracking_no, ready.tracking_no], by=None)
+
+    assert [r.outcome for r in results] == [ScanOutcome.NOT_READY_TO_SHIP, ScanOutcome.ADDED]
+    not_ready.refresh_from_db()
+    assert not_ready.status == "shipped"
+
+
+def test_a_sheets_pickup_provider_carries_every_bag_and_loose_parcel(shop, covered):
+    bag = sealed_bag(shop)  # YTO parcels
+    zto = parcels_for(shop, 1, carrier=CarrierFactory(code="ZTO"))[0]
+    start = timezone.now() + datetime.timedelta(hours=2)
+
+    with pytest.raises(TransitionNotAllowed) as refused:
+        services.handover_sheet_create(
+            shop=shop,
+            carrier=CarrierFactory(code="ZTO"),
+            pickup_address="x",
+            pickup_province="浙江省",
+            pickup_city="杭州市",
+            window_start=start,
+            window_end=start + datetime.timedelta(hours=2),
+            bags=[bag],
+            parcels=[zto],
+            by=None,
+        )
+
+    assert refused.value.messages == [f"Bag {bag.number} holds YTO parcels; the pickup provider is ZTO."]
+    assert sheet_for(shop, bags=[bag]).status == SheetStatus.DRAFT  # with YTO as the provider it is fine
+
+
+def test_a_pickup_before_the_booking_or_before_a_payment_is_refused_naming_both_times(shop, covered):
+    import time_machine
+
+    bag = sealed_bag(shop)
+    sheet = services.handover_sheet_book(sheet=sheet_for(shop, bags=[bag]), by=None)
+    booked = sheet.booked_at
+
+    with pytest.raises(ValidationError, match="before the sheet was booked"):
+        services.handover_sheet_confirm_pickup(sheet=sheet, picked_up_at=booked - datetime.timedelta(days=12), agent="A")
+
+    loose = parcels_for(shop, 1)[0]
+    other = services.handover_sheet_book(sheet=sheet_for(shop, parcels=[loose]), by=None)
+    paid = other.booked_at + datetime.timedelta(minutes=30)  # the payment time, as a later import corrected it
+    type(loose).objects.filter(pk=loose.pk).update(paid_at=paid)
+    with time_machine.travel(paid + datetime.timedelta(hours=1), tick=False), pytest.raises(ValidationError) as refused:
+        services.handover_sheet_confirm_pickup(sheet=other, picked_up_at=paid - datetime.timedelta(minutes=10), agent="A")
+    assert "before one of the sheet's parcels was paid" in refused.value.messages[0]
+    assert timezone.localtime(paid).strftime("%Y-%m-%d %H:%M") in refused.value.messages[0]
+    sheet.refresh_from_db()
+    assert sheet.status == SheetStatus.BOOKED
