@@ -115,7 +115,9 @@ def recompute_all_deadlines(*, unfinished_only: bool) -> int:
     return recompute_deadlines(parcels=parcels)
 
 
-def _recompute(parcels: QuerySet, policies: Sequence[SlaPolicy], *, remote: Q | None = None) -> int:
+def _recompute(
+    parcels: QuerySet, policies: Sequence[SlaPolicy], *, remote: Q | None = None, only_changed: bool = True
+) -> int:
     without_jit()
     any_deadline = Q(pk__in=[])
     for column in DEADLINE_FIELDS:
@@ -126,7 +128,9 @@ def _recompute(parcels: QuerySet, policies: Sequence[SlaPolicy], *, remote: Q | 
         subset = parcels.filter(governed)
         zones = subset.order_by().values_list("shop__timezone", flat=True).distinct()
         for tz_name in zones:
-            touched += _apply_policy(subset.filter(shop__timezone=tz_name), policy, tz_name, route_days, remote=remote)
+            touched += _apply_policy(
+                subset.filter(shop__timezone=tz_name), policy, tz_name, route_days, remote=remote, only_changed=only_changed
+            )
     return touched
 
 
@@ -222,9 +226,19 @@ def route_standard_days() -> Subquery:
 
 
 def _apply_policy(
-    parcels: QuerySet, policy: SlaPolicy, tz_name: str, route_days: list[int], *, remote: Q | None = None
+    parcels: QuerySet,
+    policy: SlaPolicy,
+    tz_name: str,
+    route_days: list[int],
+    *,
+    remote: Q | None = None,
+    only_changed: bool = True,
 ) -> int:
-    """One UPDATE for the parcels of one policy in one time zone, every deadline column at once."""
+    """One UPDATE for the parcels of one policy in one time zone, every deadline column at once.
+
+    `only_changed`: write only rows whose deadlines differ (the parcel table: an unchanged re-run writes
+    nothing). Drafts need no such filter — the pipeline's one write compares them with the parcels —
+    and building it doubles the cost of compiling the statement."""
     tz = shop_zone(tz_name)
     working = policy.count_working_days
     pickup_warn = policy.pickup_warn_hours if policy.pickup_warn_hours is not None else policy.pickup_due_hours
@@ -284,6 +298,8 @@ def _apply_policy(
             default=None,
             output_field=DateTimeField(),
         )
+    if not only_changed:
+        return parcels.update(**values)
     # Only rows whose deadlines change are written (an unchanged re-run writes nothing).
     changed = Q(pk__in=[])
     for column, value in values.items():
@@ -320,4 +336,4 @@ def derive_deadlines(drafts: QuerySet) -> int:
 
     The set statements of a full recompute, on the small draft table: the destination's remote
     flag and route standard are probed per draft through the order's primary key."""
-    return _recompute(drafts, active_policies(), remote=destination_is_remote_probed())
+    return _recompute(drafts, active_policies(), remote=destination_is_remote_probed(), only_changed=False)
