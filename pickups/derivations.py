@@ -26,7 +26,7 @@ def backdate_bag_pickups(drafts: QuerySet) -> tuple[int, int]:
     """
     in_a_bag = BagItem.objects.filter(parcel_id=OuterRef("pk"))
     in_a_picked_up_bag = in_a_bag.filter(
-        bag__picked_up_at__isnull=False, bag__status__in=(BagStatus.PICKED_UP, BagStatus.RECEIVED)
+        bag__picked_up_at__isnull=False, bag__status__in=(BagStatus.PICKED_UP, BagStatus.RECEIVED, BagStatus.LOST)
     )
     bag_pickup = Subquery(in_a_picked_up_bag.values("bag__picked_up_at")[:1])
     arrived = drafts.filter(sorting_centre_at__isnull=False)

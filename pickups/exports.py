@@ -12,7 +12,7 @@ from openpyxl import Workbook
 
 from core.exports import csv_row, xlsx_row
 
-from .models import ConsolidationBag
+from .models import ConsolidationBag, HandoverSheet, SheetStatus
 from .selectors import bag_parcels
 
 
@@ -28,6 +28,10 @@ def claim_evidence_header() -> list[str]:
         _("paid at"),
         _("bag picked up at"),
         _("bag reported lost at"),
+        _("handover sheet"),
+        _("pickup agent"),
+        _("bag sealed weight (kg)"),
+        _("bag sealed at"),
     ]
 
 
@@ -36,6 +40,12 @@ def _local(value):
 
 
 def claim_evidence_rows(bag: ConsolidationBag) -> Iterator[list]:
+    """Every parcel of the bag with the proof of handover: the sheet the agent signed, who, when, and
+    the bag as it was sealed."""
+    sheet = (
+        HandoverSheet.objects.filter(items__bag=bag, status=SheetStatus.PICKED_UP).only("number", "pickup_agent").first()
+    )
+    proof = [sheet.number if sheet else "", sheet.pickup_agent if sheet else "", bag.gross_weight_kg, _local(bag.sealed_at)]
     for parcel in bag_parcels(bag=bag).iterator(chunk_size=500):
         yield [
             bag.number,
@@ -48,6 +58,7 @@ def claim_evidence_rows(bag: ConsolidationBag) -> Iterator[list]:
             _local(parcel.paid_at),
             _local(bag.picked_up_at),
             _local(bag.reported_lost_at),
+            *proof,
         ]
 
 

@@ -138,6 +138,14 @@ class ReasonForm(forms.Form):
     )
 
 
+class LostBagForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the bag lost?"),
+        widget=forms.Textarea(attrs={"rows": 3, "autofocus": True}),
+        help_text=_("Required: what the carrier said, and when. Shown in the bag's history and its claim."),
+    )
+
+
 class PickupConfirmationForm(forms.Form):
     picked_up_at = forms.SplitDateTimeField(
         label=_("Picked up at"), widget=admin_widgets.AdminSplitDateTime, initial=timezone.now

@@ -27,6 +27,7 @@ class BagStatus(models.TextChoices):
     HANDED_OVER = "handed_over", _("Handed over")
     PICKED_UP = "picked_up", _("Picked up")
     RECEIVED = "received", _("Received")
+    LOST = "lost", _("Lost")
 
 
 class ConsolidationBag(models.Model):
@@ -34,8 +35,9 @@ class ConsolidationBag(models.Model):
         BagStatus.OPEN: (BagStatus.SEALED,),
         BagStatus.SEALED: (BagStatus.OPEN, BagStatus.HANDED_OVER),
         BagStatus.HANDED_OVER: (BagStatus.SEALED, BagStatus.PICKED_UP),
-        BagStatus.PICKED_UP: (BagStatus.RECEIVED,),
+        BagStatus.PICKED_UP: (BagStatus.RECEIVED, BagStatus.LOST),
         BagStatus.RECEIVED: (),
+        BagStatus.LOST: (),
     }
 
     number = models.CharField(_("bag number"), max_length=32, unique=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import HttpResponse, HttpResponseRedirect
@@ -23,6 +24,7 @@ from ..exports import claim_evidence_csv, claim_evidence_xlsx
 from ..forms import (
     BagAddForm,
     BagChangeForm,
+    LostBagForm,
     ScanForm,
 )
 from ..models import (
@@ -198,11 +200,37 @@ class ConsolidationBagAdmin(admin.ModelAdmin):
             request, refused, ngettext("%(count)d bag sealed.", "%(count)d bags sealed.", sealed) % {"count": sealed}
         )
 
-    @admin.action(permissions=["change"], description=_("Report selected bags lost by the carrier"))
+    def has_report_lost_permission(self, request, obj=None):
+        """Clerks who seal bags, and managers who claim for them."""
+        return request.user.has_perm("pickups.seal_consolidationbag") or self.has_export_claim_evidence_permission(request)
+
+    @admin.action(permissions=["report_lost"], description=_("Report selected bags lost by the carrier"))
     def report_lost(self, request, queryset):
+        form = LostBagForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Report bags lost by the carrier"),
+                "form": form,
+                "bags": queryset.select_related("shop"),
+                "action": "report_lost",
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "button": _("Report lost"),
+            }
+            return TemplateResponse(request, "admin/pickups/consolidationbag/lost_form.html", context)
+        reason = form.cleaned_data["reason"]
         reported, refused = apply_each(
-            queryset, lambda bag: services.bag_report_lost(bag=bag, by=request.user), label=lambda bag: bag.number
+            queryset.exclude(status=BagStatus.LOST),
+            lambda bag: services.bag_report_lost(bag=bag, by=request.user, note=reason),
+            label=lambda bag: bag.number,
         )
+        already = queryset.filter(status=BagStatus.LOST).count()
+        if already:
+            refused.append(
+                ngettext("%(count)d bag was already reported lost.", "%(count)d bags were already reported lost.", already)
+                % {"count": already}
+            )
         self._report(
             request,
             refused,

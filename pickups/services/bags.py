@@ -24,7 +24,7 @@ from ..models import (
     HandoverItem,
     SortingCentre,
 )
-from .common import TRANSITION_REPORTED_LOST, _generate_number, _record, _user
+from .common import _generate_number, _record, _user
 
 
 class ScanOutcome(enum.StrEnum):
@@ -280,23 +280,23 @@ def bag_reopen(*, bag: ConsolidationBag, by, reason: str = "") -> ConsolidationB
 
 
 @transaction.atomic
-def bag_report_lost(*, bag: ConsolidationBag, by, note: str = "") -> ConsolidationBag:
-    """Report a picked-up bag lost by the carrier, which opens its claim evidence export."""
+def bag_report_lost(*, bag: ConsolidationBag, by, note: str) -> ConsolidationBag:
+    """Report a picked-up bag lost by the carrier: status `lost` (searchable by that status), with
+    who, when and why in its history, which opens its claim evidence. Reporting it again changes
+    nothing (the first report stands)."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError(_("Give a reason for reporting the bag lost (what the carrier said)."), code="reason_required")
     bag = _lock_bag(bag)
-    if bag.status != BagStatus.PICKED_UP:
+    if bag.status == BagStatus.LOST:
+        return bag
+    if not bag.can_become(BagStatus.LOST):
         raise TransitionNotAllowed(
             _("Bag %(bag)s is %(status)s: only a bag the carrier picked up and did not deliver can be reported lost.")
             % {"bag": bag.number, "status": bag.get_status_display()}
         )
-    if bag.reported_lost_at is not None:
-        return bag
+    bag.status = BagStatus.LOST
     bag.reported_lost_at = timezone.now()
-    bag.save(update_fields=["reported_lost_at"])
-    _record(
-        bag=bag,
-        from_status=bag.status,
-        to_status=TRANSITION_REPORTED_LOST,
-        by=by,
-        reason=note or _("Reported lost by the carrier"),
-    )
+    bag.save(update_fields=["status", "reported_lost_at"])
+    _record(bag=bag, from_status=BagStatus.PICKED_UP, to_status=BagStatus.LOST, by=by, reason=note)
     return bag

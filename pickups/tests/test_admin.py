@@ -438,3 +438,26 @@ def test_reopening_a_sealed_bag_takes_a_reason_and_the_seal_permission(warehouse
     bag.refresh_from_db()
     assert bag.status == BagStatus.OPEN
     assert bag.transitions.filter(to_status=BagStatus.OPEN, reason="扫错袋", by__username="clerk").exists()
+
+
+def test_reporting_a_bag_lost_asks_for_a_reason_and_is_idempotent(warehouse_client, shop):
+    sheet = booked_sheet(shop)
+    services.handover_sheet_confirm_pickup(sheet=sheet, picked_up_at=timezone.now(), agent="王师傅")
+    bag = sheet.items.get().bag
+    changelist = reverse("admin:pickups_consolidationbag_changelist")
+    action = {"action": "report_lost", "_selected_action": [bag.pk]}
+
+    page = warehouse_client.post(changelist, action)
+    assert page.status_code == 200 and bag.number in page.content.decode() and 'name="reason"' in page.content.decode()
+    bag.refresh_from_db()
+    assert bag.status == BagStatus.PICKED_UP  # nothing happens before the reason is given
+
+    response = warehouse_client.post(changelist, {**action, "apply": "1", "reason": "承运商确认丢失"}, follow=True)
+    assert "1 bag reported lost." in " ".join(messages_of(response))
+    again = warehouse_client.post(changelist, {**action, "apply": "1", "reason": "again"}, follow=True)
+    assert "already reported lost" in " ".join(messages_of(again))
+    bag.refresh_from_db()
+    assert bag.status == BagStatus.LOST
+    assert bag.transitions.filter(to_status=BagStatus.LOST).count() == 1
+    lost_list = warehouse_client.get(changelist, {"status__exact": "lost"}).content.decode()
+    assert bag.number in lost_list

@@ -45,7 +45,7 @@ def lost_bag(manager_user):
     )
     services.handover_sheet_book(sheet=sheet, by=None)
     services.handover_sheet_confirm_pickup(sheet=sheet, picked_up_at=timezone.now(), agent="A")
-    services.bag_report_lost(bag=bag, by=manager_user)
+    services.bag_report_lost(bag=bag, by=manager_user, note="the carrier lost it")
     bag.refresh_from_db()
     return bag, parcels
 
@@ -129,3 +129,15 @@ def test_formula_leading_text_is_inert_in_both_exports_and_numbers_stay_numbers(
     assert {row[1].value for row in cells} == set(HOSTILE)  # the text itself, shown as typed
     assert all(row[1].data_type == "s" for row in cells)  # …in text cells, not formula cells
     assert all(isinstance(row[4].value, (int, float)) for row in cells)  # weights still numbers
+
+
+def test_claim_evidence_carries_the_proof_of_handover(lost_bag):
+    bag, _parcels = lost_bag
+    rows = list(csv.DictReader(io.StringIO(claim_evidence_csv(bag).decode("utf-8-sig"))))
+    from pickups.models import HandoverSheet
+
+    sheet = HandoverSheet.objects.get(items__bag=bag)
+    assert {r["handover sheet"] for r in rows} == {sheet.number}
+    assert {r["pickup agent"] for r in rows} == {"A"}
+    assert {r["bag sealed weight (kg)"] for r in rows} == {"9.00"}
+    assert all(r["bag sealed at"] for r in rows)

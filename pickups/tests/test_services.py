@@ -392,17 +392,24 @@ def test_the_database_refuses_a_cancelled_sheet_with_a_pickup(shop, covered):
         )
 
 
-def test_report_lost_only_after_pickup(shop, covered, manager_user):
+def test_report_lost_only_after_pickup_with_a_reason_once(shop, covered, manager_user):
     bag = sealed_bag(shop)
     with pytest.raises(TransitionNotAllowed, match="picked up"):
-        services.bag_report_lost(bag=bag, by=manager_user)
+        services.bag_report_lost(bag=bag, by=manager_user, note="丢了")
     sheet = sheet_for(shop, bags=[bag])
     services.handover_sheet_book(sheet=sheet, by=None)
     services.handover_sheet_confirm_pickup(sheet=sheet, picked_up_at=timezone.now(), agent="A")
-    services.bag_report_lost(bag=bag, by=manager_user)
+    with pytest.raises(ValidationError, match="reason"):
+        services.bag_report_lost(bag=bag, by=manager_user, note=" ")
+
+    services.bag_report_lost(bag=bag, by=manager_user, note="快递员说袋子在转运途中丢失")
+    services.bag_report_lost(bag=bag, by=manager_user, note="again")  # idempotent: the first report stands
+
     bag.refresh_from_db()
-    assert bag.reported_lost_at is not None
-    assert bag.transitions.last().to_status == services.TRANSITION_REPORTED_LOST
+    assert bag.status == BagStatus.LOST and bag.reported_lost_at is not None
+    lost = bag.transitions.filter(to_status=BagStatus.LOST)
+    assert [(t.from_status, t.reason) for t in lost] == [(BagStatus.PICKED_UP, "快递员说袋子在转运途中丢失")]
+    assert list(type(bag).objects.filter(status=BagStatus.LOST)) == [bag]  # searchable by that status
 
 
 # --------------------------------------------------------------------------- concurrency (PostgreSQL)
