@@ -213,7 +213,7 @@ class ConsolidationBagAdmin(admin.ModelAdmin):
                 "opts": self.opts,
                 "title": _("Report bags lost by the carrier"),
                 "form": form,
-                "bags": queryset.select_related("shop"),
+                "selected": queryset.select_related("shop"),
                 "action": "report_lost",
                 "action_checkbox_name": ACTION_CHECKBOX_NAME,
                 "button": _("Report lost"),
