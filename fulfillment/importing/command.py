@@ -6,15 +6,17 @@ refused whole (`ImportRefused`), 3 the database stopped answering (re-run the sa
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext as _
+
+from core.commands import TranslatedHelpCommand
 
 from .importer import Importer
 from .runner import run_import
 
 
-class ImportCommand(BaseCommand):
+class ImportCommand(TranslatedHelpCommand):
     """Subclasses set `importer_class` (and `help`); exit status 1 when any row was rejected."""
 
     importer_class: type[Importer]

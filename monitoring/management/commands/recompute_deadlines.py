@@ -1,12 +1,12 @@
 """`recompute_deadlines`: recompute every parcel's deadlines after a policy, holiday or route change."""
 
-from django.core.management.base import BaseCommand
 from django.utils.translation import gettext_lazy as _
 
+from core.commands import TranslatedHelpCommand
 from monitoring.deadlines import recompute_all_deadlines
 
 
-class Command(BaseCommand):
+class Command(TranslatedHelpCommand):
     help = _("Recompute the deadlines of every parcel (or only unfinished ones) from the SLA policies.")
 
     def add_arguments(self, parser):

@@ -1,14 +1,15 @@
 """`scan_parcels [--now ISO]`: run every monitoring rule once and print what changed, per rule."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.commands import TranslatedHelpCommand
 from fulfillment.importers import RowError, parse_time
 from monitoring.services import scan_exclusive
 
 
-class Command(BaseCommand):
+class Command(TranslatedHelpCommand):
     help = _("Raise, upgrade and resolve alerts for every rule at one instant (default: now).")
 
     def add_arguments(self, parser):
