@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1:8000
 
 .PHONY: demo test install setup serve scan bench clean
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -r requirements.txt
@@ -25,7 +25,7 @@ demo: install
 test: install
 	bash scripts/ensure-browser
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 ## Production profile: gunicorn + Celery worker + beat (see Procfile); needs DATABASE_URL, CELERY_BROKER_URL, secrets.
 serve: install
