@@ -36,6 +36,16 @@ class Shop(models.Model):
     pickup_province = models.CharField(_("pickup province"), max_length=64, blank=True)
     pickup_city = models.CharField(_("pickup city"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="limited_to_shops",
+        verbose_name=_("staff limited to this shop"),
+        help_text=_(
+            "A user listed under one or more shops sees and changes only those shops. "
+            "A user listed under none sees every shop."
+        ),
+    )
 
     class Meta:
         verbose_name = _("shop")
