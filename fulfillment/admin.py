@@ -18,6 +18,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import BigTableAdmin, EditedFieldsOnlyMixin, ShopTimeZoneMixin, in_shop_time, report_applied
+from fulfillment.access import ShopLimitedAdminMixin, is_limited
 from fulfillment.models import (
     Carrier,
     CarrierOutlet,
@@ -62,11 +63,18 @@ class PaidWithinFilter(admin.SimpleListFilter):
 
 
 @admin.register(Shop)
-class ShopAdmin(admin.ModelAdmin):
+class ShopAdmin(ShopLimitedAdminMixin, admin.ModelAdmin):
     list_display = ("code", "name", "platform", "seller_tier", "timezone", "pickup_province", "pickup_city")
     list_filter = ("platform", "seller_tier")
     search_fields = ("^code", "name")
     readonly_fields = ("created_at",)
+    filter_horizontal = ("members",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # A user limited to shops cannot widen or narrow anybody's access, their own included.
+        if is_limited(request.user):
+            return (*self.readonly_fields, "members")
+        return self.readonly_fields
 
 
 @admin.register(Carrier)
@@ -103,7 +111,7 @@ class OrderParcelInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(EditedFieldsOnlyMixin, ShopTimeZoneMixin, BigTableAdmin):
+class OrderAdmin(ShopLimitedAdminMixin, EditedFieldsOnlyMixin, ShopTimeZoneMixin, BigTableAdmin):
     list_display = ("order_id", "shop", "platform", "seller_tier", "paid_at_in_shop_time", "amount", "destination")
     list_select_related = ("shop",)
     list_filter = ("platform", "seller_tier", "shop", PaidWithinFilter)
@@ -205,7 +213,7 @@ def _flat(fields):
 
 
 @admin.register(Parcel)
-class ParcelAdmin(EditedFieldsOnlyMixin, ShopTimeZoneMixin, BigTableAdmin):
+class ParcelAdmin(ShopLimitedAdminMixin, EditedFieldsOnlyMixin, ShopTimeZoneMixin, BigTableAdmin):
     list_display = (
         "tracking_no_or_untracked",
         "order_link",
@@ -323,7 +331,7 @@ class ParcelAdmin(EditedFieldsOnlyMixin, ShopTimeZoneMixin, BigTableAdmin):
 
 
 @admin.register(TrackingEvent)
-class TrackingEventAdmin(ShopTimeZoneMixin, BigTableAdmin):
+class TrackingEventAdmin(ShopLimitedAdminMixin, ShopTimeZoneMixin, BigTableAdmin):
     list_display = ("parcel", "code", "occurred_at_in_shop_time", "location", "outlet")
     list_select_related = ("parcel", "parcel__shop", "outlet", "outlet__carrier")
     list_filter = ("code",)
@@ -385,6 +393,11 @@ class ImportRunAdmin(admin.ModelAdmin):
     list_filter = ("command", "dry_run")
     search_fields = ("source",)
     readonly_fields = (*list_display, "error_report")
+
+    def get_queryset(self, request):
+        # A run names its file and counts rows of every shop in it: a user limited to shops sees their own.
+        runs = super().get_queryset(request)
+        return runs.filter(by=request.user) if is_limited(request.user) else runs
 
     # A record of what a command did: written by the commands only.
     def has_add_permission(self, request):

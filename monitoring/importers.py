@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from fulfillment.access import limit_to_shops
 from fulfillment.importing import (
     Importer,
     RowError,
@@ -71,7 +72,7 @@ class TicketImporter(Importer):
                 order__platform=platform, order__order_id__in={r.order_id for r in records if r.platform == platform}
             )
         parcels: dict[tuple[str, str], list[dict]] = {}
-        for p in Parcel.objects.filter(wanted).values(
+        for p in limit_to_shops(Parcel.objects.filter(wanted), self.by).values(
             "pk", "tracking_no", "paid_at", "order__platform", "order__order_id", "order__seller_tier"
         ):
             parcels.setdefault((p["order__platform"], p["order__order_id"]), []).append(p)

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fulfillment.access import limit_to_shops
 from fulfillment.importing import Importer, RowError, optional, parse_time, require, upsert_by_natural_key
 
 from . import services
@@ -80,7 +81,7 @@ class PickupConfirmationImporter(Importer):
         )
 
     def apply_batch(self, records):
-        sheets = HandoverSheet.objects.in_bulk([r.sheet_number for r in records], field_name="number")
+        sheets = limit_to_shops(HandoverSheet.objects.all(), self.by).in_bulk([r.sheet_number for r in records], field_name="number")
         confirmed = unchanged = 0
         for record in sorted(records, key=lambda r: r.line):
             sheet = sheets.get(record.sheet_number)

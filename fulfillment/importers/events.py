@@ -18,6 +18,7 @@ from core.db.bulk import (
     staging_table_load,
     table_name,
 )
+from fulfillment.access import shop_ids_for
 from fulfillment.importing import Importer, RowError, parse_choice, parse_time
 
 STAGE = "import_event_stage"
@@ -107,6 +108,21 @@ class EventImporter(Importer):
     def prepare_batch(self, records):
         return staging_batch_prepare(records)
 
+    def _forget_other_shops(self, cursor) -> None:
+        """For a user limited to shops, another shop's parcel is as unknown as one that does not exist."""
+        ids = shop_ids_for(self.by)
+        if ids is None:
+            return
+        from fulfillment.models import Parcel
+
+        marks = ", ".join(["%s"] * len(ids)) or "NULL"
+        cursor.execute(
+            f"UPDATE {STAGE} SET parcel_id = NULL WHERE parcel_id IN "  # noqa: S608 — names from the models
+            f"(SELECT {column_name(Parcel, 'id')} FROM {table_name(Parcel)} "
+            f"WHERE {column_name(Parcel, 'shop')} NOT IN ({marks}))",
+            sorted(ids),
+        )
+
     def apply_batch(self, records):
         from fulfillment.services import parcels_fold_new_events
 
@@ -115,6 +131,7 @@ class EventImporter(Importer):
             bulk_write_transaction_tune(cursor)
             staging_table_load(cursor, name=STAGE, columns=STAGE_ROW, rows=records)
             cursor.execute(sql["find_parcels"])
+            self._forget_other_shops(cursor)
             # 1. Events for a parcel we do not know are reported, not stored.
             cursor.execute(sql["unknown_parcels"])
             unknown = cursor.fetchall()

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from fulfillment.access import shop_ids_for
 from fulfillment.importing import (
     Importer,
     RowError,
@@ -71,10 +72,13 @@ class OrderImporter(Importer):
 
         self.platforms = frozenset(Platform.values)
         self.tiers = frozenset(SellerTier.values)
+        self.shop_codes = _own_shop_codes(self.by)
 
     def clean_row(self, row, line):
         platform = parse_choice(row.get("platform", ""), "platform", self.platforms, label=_("platform"))
         shop_code = require(row, "shop_code", max_length=64)
+        if self.shop_codes is not None and shop_code not in self.shop_codes:
+            raise RowError("shop_code", _("is not one of your shops"))
         order_id = require(row, "order_id", max_length=64)
         paid_at = parse_time(row.get("paid_at", ""), "paid_at")
         amount = parse_amount(row.get("amount", ""), "amount")
@@ -113,3 +117,11 @@ class OrderImporter(Importer):
                 )
         order_batch_save(batch=batch)
         return outcomes[RowOutcome.INSERTED], outcomes[RowOutcome.UPDATED], outcomes[RowOutcome.UNCHANGED]
+
+
+def _own_shop_codes(user) -> frozenset[str] | None:
+    """The codes of the shops a user limited to shops may import for (None: any, a new one included)."""
+    from fulfillment.models import Shop
+
+    ids = shop_ids_for(user)
+    return None if ids is None else frozenset(Shop.objects.filter(pk__in=ids).values_list("code", flat=True))
