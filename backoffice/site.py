@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.uploads import import_report_view, import_upload_view, kinds_for
+from backoffice.uploads import import_report_view, import_template_view, import_upload_view, kinds_for
 from monitoring import views as dashboards
 
 
@@ -25,6 +25,12 @@ class ParcelControlSite(admin.AdminSite):
         # Before Django's own patterns: they end with a catch-all.
         pages = [
             path("import/", self.admin_view(import_upload_view), {"site": self}, name="import_upload"),
+            path(
+                "import/template/<str:command>/",
+                self.admin_view(import_template_view),
+                {"site": self},
+                name="import_template",
+            ),
             path(
                 "import/report/<str:token>/", self.admin_view(import_report_view), {"site": self}, name="import_report"
             ),

@@ -20,7 +20,7 @@ from pathlib import Path
 from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.text import capfirst, format_lazy, get_valid_filename
 from django.utils.translation import gettext as _
@@ -38,7 +38,8 @@ from fulfillment.models import ImportRun
 from monitoring.importers import RouteStandardImporter, TicketImporter
 from pickups.importers import CoverageImporter, PickupConfirmationImporter
 
-ALLOWED_SUFFIXES = (".csv", ".jsonl", ".json", ".txt")
+ALLOWED_SUFFIXES = (".csv", ".jsonl", ".json", ".txt", ".xlsx")
+XLSX_MAGIC = b"PK\x03\x04"
 SHOWN_REJECTS = 100
 IMPORT_PERMISSION = "fulfillment.add_importrun"
 
@@ -63,6 +64,18 @@ class UploadKind:
     @property
     def label(self) -> str:
         return format_lazy("{} ({})", capfirst(self.name), self.command)
+
+    @property
+    def title(self) -> str:
+        return capfirst(self.name)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (*self.importer.required_columns, *self.importer.optional_columns)
+
+    @property
+    def optional_columns(self) -> tuple[str, ...]:
+        return self.importer.optional_columns
 
 
 def upload_kinds() -> dict[str, UploadKind]:
@@ -89,9 +102,16 @@ class ImportUploadForm(forms.Form):
     command = forms.ChoiceField(label=gettext_lazy("What the file holds"))
     file = forms.FileField(
         label=gettext_lazy("File"),
-        help_text=gettext_lazy("CSV (UTF-8, UTF-8 with BOM or GB18030) or JSON Lines, with the columns of the import."),
+        help_text=gettext_lazy(
+            "CSV (UTF-8, UTF-8 with BOM or GB18030), JSON Lines or an .xlsx workbook (its first sheet), "
+            "with the columns of the import: see the table below, and its templates."
+        ),
     )
-    dry_run = forms.BooleanField(label=gettext_lazy("Dry run: check every row, write nothing"), required=False)
+    dry_run = forms.BooleanField(
+        label=gettext_lazy("Dry run"),
+        help_text=gettext_lazy("Check every row and say what would be inserted or updated; nothing is written."),
+        required=False,
+    )
 
     def __init__(self, *args, kinds: dict[str, UploadKind], **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,12 +127,18 @@ class ImportUploadForm(forms.Form):
             )
         if Path(upload.name).suffix.lower() not in ALLOWED_SUFFIXES:
             raise forms.ValidationError(
-                _("%(name)s is not a CSV or JSON Lines file (allowed: %(allowed)s).")
+                _("%(name)s is not a CSV, JSON Lines or .xlsx file (allowed: %(allowed)s).")
                 % {"name": upload.name, "allowed": ", ".join(ALLOWED_SUFFIXES)}
             )
         head = upload.read(4096)
         upload.seek(0)
-        if b"\x00" in head:
+        is_workbook = head.startswith(XLSX_MAGIC)
+        if is_workbook != (Path(upload.name).suffix.lower() == ".xlsx"):
+            raise forms.ValidationError(
+                _("%(name)s: its content does not match its name (an .xlsx workbook is a zip file, the others text).")
+                % {"name": upload.name}
+            )
+        if not is_workbook and b"\x00" in head:
             raise forms.ValidationError(_("%(name)s holds binary data, not text.") % {"name": upload.name})
         return upload
 
@@ -142,8 +168,33 @@ def import_upload_view(request, site):
         "rejects": rejects,
         "report_token": report_token,
         "shown_rejects": SHOWN_REJECTS,
+        "kinds": kinds.values(),
     }
     return TemplateResponse(request, "admin/import_upload.html", context)
+
+
+def import_template_view(request, site, command: str):
+    """An empty file with the import's header, as CSV (UTF-8 with BOM, which spreadsheet tools open
+    as such) or `.xlsx` (`?format=xlsx`), for the kinds this user may upload."""
+    kind = kinds_for(request.user).get(command)
+    if kind is None:
+        raise Http404
+    if request.GET.get("format") == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        book.active.title = command
+        book.active.append(list(kind.columns))
+        content = io.BytesIO()
+        book.save(content)
+        response = HttpResponse(
+            content.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{command}.xlsx"'
+        return response
+    response = HttpResponse(("\ufeff" + ",".join(kind.columns) + "\r\n").encode("utf-8"), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{command}.csv"'
+    return response
 
 
 def import_report_view(request, site, token: str):

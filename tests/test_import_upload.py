@@ -34,9 +34,53 @@ def test_upload_applies_good_rows_and_lists_rejected_ones(operator_client):
     assert ImportRun.objects.get().rows_rejected == 1
 
 
-def test_dry_run_upload_writes_nothing(operator_client):
-    upload(operator_client, REGIONS, dry_run="on")
+def test_dry_run_upload_writes_nothing_and_says_what_it_would_do(operator_client):
+    response = upload(operator_client, REGIONS, dry_run="on")
     assert not Region.objects.exists()
+    html = response.content.decode()
+    assert "would insert 2" in html and "Dry run: nothing was written" in html
+
+
+def test_a_spreadsheet_upload_imports_like_its_csv(operator_client):
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in (["province", "city", "is_remote"], ["西藏自治区", None, True], ["青海省", None, "maybe"]):
+        book.active.append(row)
+    content = io.BytesIO()
+    book.save(content)
+
+    response = upload(operator_client, content.getvalue(), name="regions.xlsx")
+
+    assert list(Region.objects.values_list("province", "is_remote")) == [("西藏自治区", True)]
+    assert [(r["line"], r["field"]) for r in response.context["rejects"]] == [("3", "is_remote")]
+
+
+def test_the_page_lists_each_kinds_columns_and_offers_templates(operator_client):
+    import io
+
+    from openpyxl import load_workbook
+
+    html = operator_client.get(URL).content.decode()
+    assert "<code>sheet_number</code>" in html and "<code>outlet_code</code>" in html
+    csv_template = operator_client.get(f"{URL}template/import_regions/")
+    assert csv_template.content.decode("utf-8-sig") == "province,city,is_remote\r\n"
+    assert 'filename="import_regions.csv"' in csv_template["Content-Disposition"]
+    book = load_workbook(io.BytesIO(operator_client.get(f"{URL}template/import_orders/?format=xlsx").content))
+    assert [c.value for c in next(book.active.iter_rows())][:3] == ["platform", "shop_code", "order_id"]
+    assert operator_client.get(f"{URL}template/no_such_import/").status_code == 404
+
+
+def test_templates_only_for_the_kinds_the_user_may_upload(client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("uploader", password="uploader-pass-1", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["add_importrun", "add_order"]))
+    client.force_login(user)
+    assert client.get(f"{URL}template/import_orders/").status_code == 200
+    assert client.get(f"{URL}template/import_regions/").status_code == 404
 
 
 def test_oversized_upload_is_refused_before_anything_is_written(operator_client, settings):
@@ -50,7 +94,9 @@ def test_oversized_upload_is_refused_before_anything_is_written(operator_client,
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("regions.exe", REGIONS, "not a CSV or JSON Lines file"),
+        ("regions.exe", REGIONS, "not a CSV, JSON Lines or .xlsx file"),
+        ("regions.xlsx", REGIONS, "does not match its name"),
+        ("regions.csv", b"PK\x03\x04rest", "does not match its name"),
         ("regions.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary data"),
         ("regions.csv", b"province,town\n", "missing the required column"),
     ],

@@ -64,6 +64,7 @@ class OrderImporter(Importer):
         "platform", "shop_code", "order_id", "paid_at", "amount", "seller_tier", "origin_province",
         "dest_province", "dest_city", "carrier_code", "tracking_no", "shipped_at", "rts_at",
     )
+    optional_columns = ("outlet_code",)  # the e-waybill outlet, when the export has it
     batch_size = 2000
 
     def __init__(self, **options):

@@ -1,7 +1,8 @@
 """The import framework every `import_*` command is built on. It knows no model of the domain.
 
 - `parsing`: `RowError`, `ImportRefused` and the cell parsers (`parse_time`, `require`, …);
-- `sources`: `SourceFile` (encoding and CSV / JSON Lines detection, streamed rows);
+- `sources`: `open_source`, `SourceFile` (encoding and CSV / JSON Lines detection, streamed rows);
+- `workbooks`: `WorkbookSource` (`.xlsx`, first sheet, streamed read-only);
 - `importer`: the `Importer` base class (`clean_row` → record, `apply_batch` → counts);
 - `runner`: `run_import` (batches, transactions, dry run, error report, `ImportRun`);
 - `upsert`: `upsert_by_natural_key`, the one write of every reference importer;
@@ -27,7 +28,7 @@ from .parsing import (
 )
 from .progress import Progress
 from .runner import ImportReport, default_error_report_path, run_import
-from .sources import SourceFile, detect_encoding
+from .sources import SourceFile, detect_encoding, open_source
 from .upsert import UpsertResult, upsert_by_natural_key
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "Progress",
     "RowError",
     "SourceFile",
+    "open_source",
     "UpsertResult",
     "default_error_report_path",
     "detect_encoding",

@@ -24,6 +24,7 @@ class Importer:
 
     command: str = ""
     required_columns: tuple[str, ...] = ()
+    optional_columns: tuple[str, ...] = ()  # read when present (shown on the upload page and its template)
     # The permission ("app.codename") a user needs, besides `fulfillment.add_importrun`, to run this
     # import from a page: the write it stands for (a pickup confirmation file confirms pickups).
     permission: str = ""

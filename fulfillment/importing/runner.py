@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from .importer import Importer
 from .parsing import ImportRefused, RowError
 from .progress import Progress
-from .sources import SourceFile
+from .sources import SourceFile, open_source
 
 Reject = tuple[int, str, str]  # (line, field, message)
 Rows = Iterable[tuple[int, dict[str, str] | None]]
@@ -69,10 +69,18 @@ class ImportReport:
         }
 
     def summary(self) -> str:
+        if self.dry_run:
+            return _(
+                "%(command)s %(source)s: read %(read)s; would insert %(inserted)s, would update %(updated)s, "
+                "unchanged %(unchanged)s, rejected %(rejected)s"
+            ) % self._figures()
         return _(
             "%(command)s %(source)s: read %(read)s, inserted %(inserted)s, updated %(updated)s, "
             "unchanged %(unchanged)s, rejected %(rejected)s"
-        ) % {
+        ) % self._figures()
+
+    def _figures(self) -> dict:
+        return {
             "command": self.command,
             "source": self.source,
             "read": self.read,
@@ -185,7 +193,7 @@ def open_rows(importer: Importer, path, report: ImportReport) -> tuple[SourceFil
         return None, own_rows
     if path is None or not os.path.isfile(path):
         raise ImportRefused(_("No such file: %(path)s") % {"path": path})
-    source = SourceFile(path)
+    source = open_source(path)
     report.encoding, report.format = source.encoding, source.format
     missing = [c for c in importer.required_columns if c not in source.columns]
     if source.format == "jsonl" and len(missing) < len(importer.required_columns):

@@ -1,6 +1,6 @@
 """Reading an import file: the encoding from the bytes (UTF-8, UTF-8 with BOM, GB18030 as Chinese
-spreadsheet tools export it), CSV or JSON Lines from the content, and the rows streamed one at a
-time so that memory stays flat whatever the file size.
+spreadsheet tools export it), CSV, JSON Lines or an `.xlsx` workbook (`workbooks`) from the content,
+and the rows streamed one at a time so that memory stays flat whatever the file size.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from .parsing import ImportRefused, RowError
+from .workbooks import WorkbookSource, is_workbook
 
 _CHUNK = 1 << 20
 
@@ -60,10 +61,26 @@ def detect_encoding(path: str | os.PathLike) -> str:
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        raise ImportRefused(
-            _("%(path)s is neither UTF-8 nor GB18030 text; save it as CSV UTF-8 and try again.") % {"path": path}
-        ) from None
+        raise ImportRefused(_not_utf8_nor_gb18030(path)) from None
     return "gb18030"
+
+
+def _not_utf8_nor_gb18030(path) -> str:
+    """The refusal of a text in another encoding, naming the one charset-normalizer recognises."""
+    from charset_normalizer import from_bytes
+
+    with open(path, "rb") as f:
+        guess = from_bytes(f.read(_CHUNK)).best()
+    if guess is not None and guess.encoding not in {"utf_8", "ascii", "gb18030"}:
+        return _("%(path)s looks like %(encoding)s text, neither UTF-8 nor GB18030; save it as CSV UTF-8 and try again.") % {
+            "path": path, "encoding": guess.encoding.replace("_", "-").upper()
+        }
+    return _("%(path)s is neither UTF-8 nor GB18030 text; save it as CSV UTF-8 and try again.") % {"path": path}
+
+
+def open_source(path: str | os.PathLike) -> SourceFile | WorkbookSource:
+    """The file's rows: an `.xlsx` workbook (told by its bytes, not its name) or a text file."""
+    return WorkbookSource(path) if is_workbook(path) else SourceFile(path)
 
 
 # A line (a CSV row or a JSON Lines object) longer than this is a broken file, not data: it is

@@ -101,6 +101,15 @@ def test_bytes_that_are_neither_utf8_nor_gb18030_are_refused(tmp_path):
     assert not Region.objects.exists()
 
 
+def test_a_utf16_export_is_refused_naming_the_encoding_it_looks_like(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_bytes("province,city,is_remote\n西藏自治区,,1\n青海省,西宁市,0\n".encode("utf-16"))
+
+    with pytest.raises(CommandError, match="looks like UTF-16 text, neither UTF-8 nor GB18030"):
+        call_command("import_regions", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+    assert not Region.objects.exists()
+
+
 def test_json_lines_file_whose_first_line_is_not_an_object_is_refused(tmp_path):
     path = write(tmp_path / "r.jsonl", '{"province": "青海省", "city": "", "is_remote": 1\n')
 
@@ -144,8 +153,8 @@ def test_dry_run_validates_and_reports_without_writing(tmp_path):
     event_status, event_out, _ = run("import_events", events, "--dry-run")
 
     assert (order_status, event_status) == (1, 1)  # rejects are still reported
-    assert "inserted 1" in order_out and "rejected 1" in order_out and "dry run" in order_out
-    assert "inserted 1" in event_out and "rejected 1" in event_out
+    assert "would insert 1" in order_out and "rejected 1" in order_out and "dry run" in order_out
+    assert "would insert 1" in event_out and "rejected 1" in event_out
     assert not Shop.objects.filter(code="new-shop").exists()
     assert not Order.objects.filter(order_id="DR1").exists()
     assert not Carrier.objects.filter(code="SF").exists()
