@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("core", "fulfillment", "pickups", "monitoring", "backoffice", "config")
+APPS = ("core", "fulfillment", "pickups", "monitoring", "backoffice", "api", "config")
 PARCEL_STATE_WRITERS = {"fulfillment/parcel_state.py", "fulfillment/derivations.py"}
 # A parcel's state: the status and the milestones (DESIGN.md, "The parcel's life").
 STATE_COLUMNS = {
@@ -62,10 +62,12 @@ def test_transition_not_allowed_is_defined_once():
 @pytest.mark.parametrize(
     ("app", "forbidden"),
     [
-        ("core", ("fulfillment", "pickups", "monitoring", "backoffice")),
-        ("fulfillment", ("pickups", "monitoring", "backoffice")),
-        ("pickups", ("monitoring", "backoffice")),
-        ("monitoring", ("pickups", "backoffice")),
+        ("core", ("fulfillment", "pickups", "monitoring", "backoffice", "api")),
+        ("fulfillment", ("pickups", "monitoring", "backoffice", "api")),
+        ("pickups", ("monitoring", "backoffice", "api")),
+        ("monitoring", ("pickups", "backoffice", "api")),
+        ("backoffice", ("api",)),
+        ("api", ("backoffice",)),
     ],
 )
 def test_dependencies_point_one_way(app, forbidden):

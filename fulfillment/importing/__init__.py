@@ -28,7 +28,7 @@ from .parsing import (
 )
 from .progress import Progress
 from .runner import ImportReport, default_error_report_path, run_import
-from .sources import SourceFile, detect_encoding, open_source
+from .sources import SourceFile, detect_encoding, json_row, open_source
 from .upsert import UpsertResult, upsert_by_natural_key
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "RowError",
     "SourceFile",
     "open_source",
+    "json_row",
     "UpsertResult",
     "default_error_report_path",
     "detect_encoding",

@@ -154,8 +154,10 @@ def run_import(
     stderr: TextIO | None = None,
     errors_path: str | None = None,
     source_label: str | None = None,
+    rows: Rows | None = None,
 ) -> ImportReport:
-    """Import one file (or the importer's own rows) and return the counts; see the module docstring.
+    """Import one file (or the importer's own rows, or `rows` given by the caller: the API's entries)
+    and return the counts; see the module docstring.
 
     `source_label`: how the run names its source (an uploaded file's name rather than its work path)."""
     stdout = stdout or sys.stdout
@@ -164,7 +166,7 @@ def run_import(
     source_label = source_label or (str(path) if path is not None else importer.source_label())
     report = ImportReport(command=importer.command, source=source_label, dry_run=dry_run)
 
-    source, rows = open_rows(importer, path, report)
+    source, rows = (None, rows) if rows is not None else open_rows(importer, path, report)
     report.error_report = errors_path or (
         default_error_report_path(str(path)) if path is not None else
         str(Path(tempfile.gettempdir()) / f"{importer.command}.errors.csv")

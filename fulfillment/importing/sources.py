@@ -252,6 +252,11 @@ def _json_row(pairs: list[tuple[str, Any]]) -> dict[str, str] | RowError:
     return _nul_free(row)
 
 
+def json_row(obj: dict) -> dict[str, str] | RowError:
+    """A decoded JSON object (a pushed or posted entry) as a row of text values, judged as a JSON Lines line."""
+    return _json_row(list(obj.items()))
+
+
 def _nul_free(row: dict[str, str]) -> dict[str, str] | RowError:
     for name, value in row.items():
         if "\x00" in value:

@@ -21,6 +21,7 @@ from .bags import (
     split_tracking_numbers,
 )
 from .common import PICKUP_CLOCK_TOLERANCE, TRANSITION_REPORTED_LOST
+from .measurements import bag_measure
 from .sheets import (
     SheetDraft,
     handover_sheet_book,
@@ -41,6 +42,7 @@ __all__ = [
     "TransitionNotAllowed",
     "bag_add_parcels",
     "bag_create",
+    "bag_measure",
     "bag_remove_parcel",
     "bag_reopen",
     "bag_report_lost",
