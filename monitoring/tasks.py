@@ -10,6 +10,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from monitoring.followups import scan_follow_ups
 from monitoring.services import scan_exclusive
 
 logger = logging.getLogger(__name__)
@@ -19,6 +20,7 @@ logger = logging.getLogger(__name__)
 def scan_parcels() -> dict:
     """Scan at the current instant; returns the per-rule counts (for logs and result backends)."""
     report = scan_exclusive(now=timezone.now())
+    scan_follow_ups(report=report)
     if not report.skipped:
         logger.info(
             "Parcel scan at %s: raised %d, upgraded %d, resolved %d",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("core", "fulfillment", "pickups", "monitoring", "backoffice", "api", "config")
+APPS = ("core", "fulfillment", "pickups", "monitoring", "backoffice", "api", "notifications", "config")
 PARCEL_STATE_WRITERS = {"fulfillment/parcel_state.py", "fulfillment/derivations.py"}
 # A parcel's state: the status and the milestones (DESIGN.md, "The parcel's life").
 STATE_COLUMNS = {
@@ -62,12 +62,13 @@ def test_transition_not_allowed_is_defined_once():
 @pytest.mark.parametrize(
     ("app", "forbidden"),
     [
-        ("core", ("fulfillment", "pickups", "monitoring", "backoffice", "api")),
-        ("fulfillment", ("pickups", "monitoring", "backoffice", "api")),
-        ("pickups", ("monitoring", "backoffice", "api")),
-        ("monitoring", ("pickups", "backoffice", "api")),
-        ("backoffice", ("api",)),
-        ("api", ("backoffice",)),
+        ("core", ("fulfillment", "pickups", "monitoring", "backoffice", "api", "notifications")),
+        ("fulfillment", ("pickups", "monitoring", "backoffice", "api", "notifications")),
+        ("pickups", ("monitoring", "backoffice", "api", "notifications")),
+        ("monitoring", ("pickups", "backoffice", "api", "notifications")),
+        ("backoffice", ("api", "notifications")),
+        ("api", ("backoffice", "notifications")),
+        ("notifications", ("pickups", "backoffice", "api")),
     ],
 )
 def test_dependencies_point_one_way(app, forbidden):

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "pickups",
     "monitoring",
     "api",
+    "notifications",
     "backoffice",
 ]
 
@@ -198,7 +199,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.scan_parcels",
         "schedule": env.float("SCAN_INTERVAL_SECONDS", default=300.0),
     },
+    # Digests whose send failed (or whose worker died mid-send) are tried again when due.
+    "send-due-digests": {"task": "notifications.tasks.send_due_digests", "schedule": 60.0},
 }
+# After each scan (the Celery task and `scan_parcels`): the apps above monitoring, by dotted path.
+SCAN_FOLLOW_UPS = ["notifications.tasks.notify_after_scan"]
+
+# Email of the notification digests: e.g. smtp+tls://user:password@smtp.example.com:587
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# How long a worker holds a digest it is sending: one that died mid-send lets it go after this.
+NOTIFICATION_CLAIM_SECONDS = env.int("NOTIFICATION_CLAIM_SECONDS", default=120)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Parcel Control <parcel-control@localhost>")
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 

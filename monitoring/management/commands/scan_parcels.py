@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.commands import TranslatedHelpCommand
 from fulfillment.importers import RowError, parse_time
+from monitoring.followups import scan_follow_ups
 from monitoring.services import scan_exclusive
 
 
@@ -26,6 +27,7 @@ class Command(TranslatedHelpCommand):
         else:
             now = timezone.now()
         report = scan_exclusive(now=now)
+        scan_follow_ups(report=report)
         for line in report.lines():
             self.stdout.write(line)
         if report.skipped:

@@ -1,0 +1,106 @@
+"""Channels that want alerts, the (channel, alert, level) claims, and the digests that carry them.
+
+Exactly once: a `ChannelAlert` row is the claim that a channel is told about an alert at a level
+(unique on the three), written in the same transaction that puts it into one `Digest`; a digest is
+sent by a task that is acknowledged only after it ran (a worker that dies mid-send leaves it to be
+delivered again) and marked sent under a row lock, so it is never sent twice by two workers, and a
+digest marked sent is never sent again. Receivers get the digest's id as an idempotency key.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from fulfillment.models import Shop
+from monitoring.models import Alert, AlertKind, AlertLevel
+
+
+class ChannelKind(models.TextChoices):
+    EMAIL = "email", _("email")
+    WECOM = "wecom", _("WeCom robot")
+    DINGTALK = "dingtalk", _("DingTalk robot")
+    FEISHU = "feishu", _("Feishu robot")
+    WEBHOOK = "webhook", _("webhook")
+
+
+class NotificationChannel(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=ChannelKind.choices)
+    target = models.TextField(
+        _("target"), help_text=_("Email addresses separated by commas, or the robot's / webhook's URL.")
+    )
+    secret = models.CharField(
+        _("secret"), max_length=200, blank=True,
+        help_text=_("DingTalk and Feishu: the robot's signing secret; webhook: the HMAC-SHA256 key of X-Signature."),
+    )  # fmt: skip
+    shops = models.ManyToManyField(Shop, blank=True, verbose_name=_("shops"), help_text=_("None: every shop."))
+    alert_kinds = models.JSONField(
+        _("alert kinds"), default=list, blank=True, help_text=_("Codes of the alert kinds; empty: every kind.")
+    )
+    min_level = models.CharField(_("minimum level"), max_length=16, choices=AlertLevel.choices, default=AlertLevel.WARNING)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="zh-hans")
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("notification channel")
+        verbose_name_plural = _("notification channels")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        unknown = sorted(set(self.alert_kinds or []) - set(AlertKind.values))
+        if unknown:
+            raise ValidationError({"alert_kinds": _("Unknown alert kinds: %(kinds)s") % {"kinds": ", ".join(unknown)}})
+
+
+class DigestStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed (gave up)")
+
+
+class Digest(models.Model):
+    channel = models.ForeignKey(NotificationChannel, on_delete=models.CASCADE, related_name="digests", verbose_name=_("channel"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=16, choices=DigestStatus.choices, default=DigestStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    # A worker sending the digest holds it until then; one that died mid-send lets it go at that time.
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    alert_count = models.PositiveIntegerField(_("alerts"), default=0)
+
+    class Meta:
+        verbose_name = _("digest")
+        verbose_name_plural = _("digests")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="digest_pending_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.channel} #{self.pk}"
+
+
+class ChannelAlert(models.Model):
+    """A channel is (to be) told about an alert at a level: at most one such row, in one digest."""
+
+    channel = models.ForeignKey(NotificationChannel, on_delete=models.CASCADE, related_name="+")
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=16, choices=AlertLevel.choices)
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="items")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "alert", "level"], name="channel_alert_level_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.channel_id}/{self.alert_id}/{self.level}"

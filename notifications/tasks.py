@@ -1,0 +1,33 @@
+"""Celery tasks of the notifications: after each scan, collect and send; every minute, retry what is due.
+
+Each task is acknowledged after it ran (acks_late, reject_on_worker_lost): a worker killed mid-send
+leaves the message to another worker, and the digest's claim (`claimed_until`) keeps two workers
+from sending it at once.
+"""
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from .services import digest_send, digests_collect, due_digest_ids
+
+
+@shared_task(name="notifications.tasks.send_digest", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def send_digest(digest_id: int) -> str:
+    return digest_send(digest_id=digest_id)
+
+
+@shared_task(name="notifications.tasks.send_due_digests", acks_late=True, ignore_result=True)
+def send_due_digests() -> int:
+    ids = due_digest_ids(now=timezone.now())
+    for digest_id in ids:
+        send_digest.delay(digest_id)
+    return len(ids)
+
+
+def notify_after_scan(*, now) -> int:
+    """The scan's follow-up (settings.SCAN_FOLLOW_UPS): a digest per channel with news, sent after commit."""
+    digests = digests_collect(now=now)
+    for digest in digests:
+        transaction.on_commit(lambda pk=digest.pk: send_digest.delay(pk))
+    return len(digests)
