@@ -9,6 +9,7 @@ from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
+from core.db.replica import replica_reads
 from core.errors import TransitionNotAllowed
 
 from ..authentication import ApiClientAuthentication, ClientRateThrottle, HasScope, client_of
@@ -28,6 +29,13 @@ class ApiView(APIView):
     permission_classes = [HasScope]
     throttle_classes = [ClientRateThrottle]
     required_perms: dict[str, tuple[str, ...]] = {}
+
+    def dispatch(self, request, *args, **kwargs):
+        # Reads may be served by the replica (core.db.replica); a write never is.
+        if request.method in permissions.SAFE_METHODS:
+            with replica_reads():
+                return super().dispatch(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
 
     def get_exception_handler(self):
         return api_exception_handler
