@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "fulfillment",
     "pickups",
     "monitoring",
+    "live",
     "backoffice",
 ]
 
