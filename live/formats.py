@@ -78,7 +78,15 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, (dict, list)):
         raise RowError("", _("a JSON object or array where text was expected"))
-    return str(value)
+    text = str(value)
+    # Neither reaches the database: PostgreSQL stores no NUL, and a lone surrogate is no UTF-8.
+    if "\x00" in text:
+        raise RowError("", _("contains a NUL character"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RowError("", _("is not valid Unicode text")) from None
+    return text
 
 
 def _json(text: str, what: str) -> Any:

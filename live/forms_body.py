@@ -8,8 +8,9 @@ from django.http import QueryDict
 
 
 def body_text(body: bytes) -> str:
-    """The body as stored: UTF-8 (an undecodable byte becomes U+FFFD; such a body fails its checks)."""
-    return body.decode("utf-8", errors="replace")
+    """The body as stored: UTF-8, an undecodable byte or a NUL becoming U+FFFD (such a body is no valid
+    JSON or form anyway; the signature is checked on the bytes as received)."""
+    return body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")  # PostgreSQL text holds no NUL
 
 
 def form_fields(body: bytes | str) -> dict[str, str] | None:

@@ -237,3 +237,26 @@ def test_kdniao_bad_sign_and_wrong_request_type(client, parcel):
     assert refused.status_code == 403 and refused.json()["Success"] is False
     assert wrong_type.status_code == 400 and "101" in wrong_type.json()["Reason"]
     assert not Parcel.objects.filter(status=ParcelStatus.PICKED_UP).exists()
+
+
+def test_nul_and_lone_surrogates_are_rejected_per_entry_not_stored(client, parcel):
+    source = PushSourceFactory()
+    raw = (
+        b'[{"carrier_code": "YTO", "tracking_no": "YT100", "code": "picked_up", "occurred_at": "2026-03-02 18:00",'
+        b' "description": "bad \\u0000 text"},'
+        b' {"carrier_code": "YTO", "tracking_no": "YT100", "code": "picked_up", "occurred_at": "2026-03-02 19:00",'
+        b' "location": "\\ud800"}]'
+    )
+
+    response = post_generic(client, source, None, raw=raw)
+
+    assert response.status_code == 200
+    assert [error["ref"] for error in response.json()["errors"]] == ["[0]", "[1]"]
+    assert not TrackingEvent.objects.exists()
+
+
+def test_a_raw_nul_byte_in_the_body_is_kept_and_answered(client):
+    source = PushSourceFactory()
+    response = post_generic(client, source, None, raw=b"[\x00]")
+    assert response.status_code == 400
+    assert PushDelivery.objects.get().body == "[\ufffd]"
