@@ -7,7 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import messages_of, report_applied
+from core.admin import BigTableAdmin, messages_of, report_applied
 
 from .models import CarrierCodeMapping, PushDelivery, PushSource, StatusWordMapping
 from .services import push_delivery_process
@@ -35,11 +35,12 @@ class StatusWordMappingAdmin(admin.ModelAdmin):
 
 
 @admin.register(PushDelivery)
-class PushDeliveryAdmin(admin.ModelAdmin):
+class PushDeliveryAdmin(BigTableAdmin):
+    """Every push ever received: estimated counts, no search over the bodies."""
+
     list_display = ("id", "source", "received_at", "verified", "processed_at", "counts")
     list_filter = ("source", "verified", ("processed_at", admin.EmptyFieldListFilter))
     list_select_related = ("source",)
-    show_full_result_count = False
     fields = ("source", "received_at", "verified", "processed_at", "counts", "entry_errors", "failure", "body")
     readonly_fields = fields
     actions = ["retry_processing"]

@@ -260,3 +260,40 @@ def test_a_raw_nul_byte_in_the_body_is_kept_and_answered(client):
     response = post_generic(client, source, None, raw=b"[\x00]")
     assert response.status_code == 400
     assert PushDelivery.objects.get().body == "[\ufffd]"
+
+
+# ---- with a broker -------------------------------------------------------------------------
+
+
+def test_with_a_broker_the_push_is_answered_as_queued_and_processed_by_the_worker(client, parcel):
+    from unittest import mock
+
+    from live.tasks import process_push_delivery
+
+    source = PushSourceFactory()
+    with mock.patch.object(process_push_delivery, "delay") as queued:
+        response = post_generic(client, source, [generic_event()])
+
+    assert response.status_code == 202
+    assert response.json()["processed"] is False
+    delivery = PushDelivery.objects.get()
+    queued.assert_called_once_with(delivery.pk)
+    assert not TrackingEvent.objects.exists()
+
+    process_push_delivery(delivery.pk)  # what the worker runs
+
+    parcel.refresh_from_db()
+    assert parcel.status == ParcelStatus.PICKED_UP
+
+
+def test_an_unreachable_broker_still_answers_stored(client, parcel):
+    from unittest import mock
+
+    from live.tasks import process_push_delivery
+
+    source = PushSourceFactory(kind=SourceKind.KUAIDI100)
+    with mock.patch.object(process_push_delivery, "delay", side_effect=ConnectionError("broker down")):
+        response = post_kuaidi100(client, source, kuaidi100_param(nodes=[kuaidi100_node("2026-03-02 18:00:00", "揽收")]))
+
+    assert response.status_code == 200 and response.json()["result"] is True
+    assert PushDelivery.objects.get(processed_at__isnull=True).verified
