@@ -62,9 +62,11 @@ class PushDeliveryAdmin(BigTableAdmin):
         outcome = delivery.outcome or {}
         if "entries" not in outcome:
             return "—"
-        return _("%(entries)s entries: %(inserted)s new, %(unchanged)s already stored, %(rejected)s rejected") % {
-            key: outcome.get(key, 0) for key in ("entries", "inserted", "unchanged", "rejected")
-        }
+        return ngettext(
+            "%(entries)s entry: %(inserted)s new, %(unchanged)s already stored, %(rejected)s rejected",
+            "%(entries)s entries: %(inserted)s new, %(unchanged)s already stored, %(rejected)s rejected",
+            outcome.get("entries", 0),
+        ) % {key: outcome.get(key, 0) for key in ("entries", "inserted", "unchanged", "rejected")}
 
     @admin.display(description=_("errors per entry"))
     def entry_errors(self, delivery):

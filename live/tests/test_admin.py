@@ -53,3 +53,12 @@ def test_retry_processing_action(admin_client, parcel):
     assert any("already processed" in m for m in messages)
     assert PushDelivery.objects.get(pk=failed.pk).processed_at is not None
     assert TrackingEvent.objects.count() == 1
+
+
+def test_the_delivery_list_shows_the_counts(admin_client, parcel):
+    delivery = PushDeliveryFactory(body=json.dumps([EVENT]))
+    push_delivery_process(delivery=delivery)
+
+    html = admin_client.get(reverse("admin:live_pushdelivery_changelist")).content.decode()
+
+    assert "1 entry: 1 new, 0 already stored, 0 rejected" in html
