@@ -17,6 +17,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("live.urls")),
     path("api/", include("api.urls")),
     *OLD_DASHBOARD_PATHS,
 ]

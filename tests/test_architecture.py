@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("core", "fulfillment", "pickups", "monitoring", "backoffice", "api", "notifications", "config")
+APPS = ("core", "fulfillment", "pickups", "monitoring", "backoffice", "api", "notifications", "live", "config")
 PARCEL_STATE_WRITERS = {"fulfillment/parcel_state.py", "fulfillment/derivations.py"}
 # A parcel's state: the status and the milestones (DESIGN.md, "The parcel's life").
 STATE_COLUMNS = {
@@ -62,13 +62,14 @@ def test_transition_not_allowed_is_defined_once():
 @pytest.mark.parametrize(
     ("app", "forbidden"),
     [
-        ("core", ("fulfillment", "pickups", "monitoring", "backoffice", "api", "notifications")),
-        ("fulfillment", ("pickups", "monitoring", "backoffice", "api", "notifications")),
-        ("pickups", ("monitoring", "backoffice", "api", "notifications")),
-        ("monitoring", ("pickups", "backoffice", "api", "notifications")),
-        ("backoffice", ("api", "notifications")),
-        ("api", ("backoffice", "notifications")),
-        ("notifications", ("pickups", "backoffice", "api")),
+        ("core", ("fulfillment", "pickups", "monitoring", "backoffice", "api", "notifications", "live")),
+        ("fulfillment", ("pickups", "monitoring", "backoffice", "api", "notifications", "live")),
+        ("pickups", ("monitoring", "backoffice", "api", "notifications", "live")),
+        ("monitoring", ("pickups", "backoffice", "api", "notifications", "live")),
+        ("backoffice", ("api", "notifications", "live")),
+        ("api", ("backoffice", "notifications", "live")),
+        ("notifications", ("pickups", "backoffice", "api", "live")),
+        ("live", ("pickups", "backoffice", "api", "notifications")),
     ],
 )
 def test_dependencies_point_one_way(app, forbidden):

@@ -9,7 +9,7 @@ from django.core.management import call_command
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = sorted(
     path.stem
-    for app in ("fulfillment", "pickups", "monitoring", "backoffice")
+    for app in ("fulfillment", "pickups", "monitoring", "backoffice", "live", "api", "notifications")
     for path in (ROOT / app / "management" / "commands").glob("*.py")
     if not path.stem.startswith("_")
 )

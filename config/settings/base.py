@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "monitoring",
     "api",
     "notifications",
+    "live",
     "backoffice",
 ]
 
@@ -206,6 +207,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Digests whose send failed (or whose worker died mid-send) are tried again when due.
     "send-due-digests": {"task": "notifications.tasks.send_due_digests", "schedule": 60.0},
+    # Pushes whose processing failed are processed again from their stored bodies.
+    "process-pushes": {"task": "live.tasks.process_pushes", "schedule": 300.0},
 }
 # After each scan (the Celery task and `scan_parcels`): the apps above monitoring, by dotted path.
 SCAN_FOLLOW_UPS = ["notifications.tasks.notify_after_scan"]
