@@ -196,3 +196,13 @@ def test_faults_smoke(databases):
     output = run(script("faults.py", "--smoke", "--database", name))
     assert number(figure(r"open alerts ([\d,]+); duplicated \(parcel, kind\) pairs 0", output)[1]) > 0
     assert "PASS: smoke" in output
+
+
+def test_push(databases):
+    """Two senders for 3 s against gunicorn on a free loopback port: every event stored once."""
+    output = run(script("push.py", "--smoke", "--database-url", databases.url("push"), "--port", str(free_port())))
+    stored = figure(r"^events stored: ([\d,]+) = ([\d,]+) events/s \(sent ([\d,]+) distinct, 2 pushes repeated\)", output)
+    assert number(stored[1]) == number(stored[3]) > 0
+    assert figure(r"^answer time: p50 [\d,]+ ms, p95 [\d,]+ ms, p99 [\d,]+ ms", output)
+    assert figure(r"^pushes answered: [\d,]+ in [\d.]+ s .*errors 0$", output)
+    assert "every event stored once: yes" in output
