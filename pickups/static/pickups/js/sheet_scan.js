@@ -50,7 +50,8 @@
     boxes.forEach(function (box) {
       var fits = (!shop.value || box.dataset.shop === shop.value) &&
         (!carrier.value || !box.dataset.carrier || box.dataset.carrier === carrier.value);
-      var row = box.closest("li") || box.parentNode;
+      var label = box.closest("label") || box;
+      var row = label.parentElement.id ? label : label.parentElement;
       row.hidden = !fits;
       if (!fits) { box.checked = false; }
     });
