@@ -178,6 +178,8 @@ class HandoverSheetCreateForm(forms.ModelForm):
         self.fields["parcels"].queryset = loose_parcels_available_for_sheet(shop=shop, carrier=carrier, shops=shops)
         if not self.fields["bags"].queryset.exists():
             self.fields["bags"].help_text = _("No sealed bag is waiting for a sheet: seal a bag first.")
+        if shop is not None and carrier is not None and not self.fields["parcels"].queryset.exists():
+            self.fields["parcels"].help_text = _("No ready loose parcel of this shop and pickup provider.")
         self.fields["scan"].widget.attrs["data-check-url"] = reverse("admin:pickups_handoversheet_check_scan")
         if not self.is_bound:
             if shop is None and shops.count() == 1:

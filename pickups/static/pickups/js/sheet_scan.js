@@ -38,8 +38,9 @@
     var badge = item.querySelector(".pc-badge");
     item.className = "scan-line scan-" + result.outcome;
     item.dataset.outcome = result.outcome;
-    badge.className = "pc-badge " + (result.added ? "added" : "refused");
-    badge.textContent = result.added ? input.dataset.added : input.dataset.refused;
+    var skipped = result.outcome === "duplicate";
+    badge.className = "pc-badge " + (result.added ? "added" : skipped ? "notice" : "refused");
+    badge.textContent = result.added ? input.dataset.added : skipped ? input.dataset.skipped : input.dataset.refused;
     item.lastChild.textContent = " " + result.message;
   }
 
