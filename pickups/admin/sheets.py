@@ -179,28 +179,36 @@ class HandoverSheetAdmin(ShopLimitedAdminMixin, admin.ModelAdmin):
                 self.message_user(request, _("Handover sheet %(sheet)s is booked.") % {"sheet": obj.number})
         return HttpResponseRedirect(request.path)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = extra_context or {}
+    def _object_or_404(self, request, object_id) -> HandoverSheet:
+        """Not found, rather than the admin's redirect to the index, for a sheet of another shop too."""
         sheet = self.get_object(request, object_id)
         if sheet is None:
-            raise Http404(_("No such handover sheet."))  # or one of a shop the user may not see
-        if sheet is not None:
-            open_sheet = sheet.status in (SheetStatus.DRAFT, SheetStatus.BOOKED)
-            extra_context.update(
-                {
-                    "sheet": sheet,
-                    "contents": handover_sheet_contents(sheet=sheet),
-                    "eligibility": shop_free_pickup_eligibility(shop=sheet.shop),
-                    "title": _("Handover sheet"),
-                    "history": sheet.transitions.select_related("by"),
-                    "can_book": sheet.status == SheetStatus.DRAFT and self.has_change_permission(request, sheet),
-                    "can_cancel": open_sheet and self.has_cancel_permission(request),
-                    "can_confirm": sheet.status == SheetStatus.BOOKED and self.has_confirm_pickup_permission(request),
-                    "show_save": False,
-                    "show_save_and_continue": False,
-                    "show_save_and_add_another": False,
-                }
-            )
+            raise Http404(_("No such handover sheet."))
+        return sheet
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._object_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        sheet = self._object_or_404(request, object_id)
+        open_sheet = sheet.status in (SheetStatus.DRAFT, SheetStatus.BOOKED)
+        extra_context.update(
+            {
+                "sheet": sheet,
+                "contents": handover_sheet_contents(sheet=sheet),
+                "eligibility": shop_free_pickup_eligibility(shop=sheet.shop),
+                "title": _("Handover sheet"),
+                "history": sheet.transitions.select_related("by"),
+                "can_book": sheet.status == SheetStatus.DRAFT and self.has_change_permission(request, sheet),
+                "can_cancel": open_sheet and self.has_cancel_permission(request),
+                "can_confirm": sheet.status == SheetStatus.BOOKED and self.has_confirm_pickup_permission(request),
+                "show_save": False,
+                "show_save_and_continue": False,
+                "show_save_and_add_another": False,
+            }
+        )
         return super().change_view(request, object_id, form_url, extra_context)
 
     # -- actions -------------------------------------------------------------------------------

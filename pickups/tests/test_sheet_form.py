@@ -132,6 +132,27 @@ def test_a_refused_pickup_time_keeps_what_was_typed_and_says_it_once(warehouse_c
     assert sheet.status == SheetStatus.BOOKED
 
 
+def test_the_pickup_action_keeps_what_was_typed_when_it_refuses_every_sheet(warehouse_client, shop):
+    sheet = booked_sheet(shop)
+    future = timezone.localtime() + datetime.timedelta(days=2)
+    response = warehouse_client.post(
+        reverse("admin:pickups_handoversheet_changelist"),
+        {
+            "action": "confirm_pickup",
+            "_selected_action": [sheet.pk],
+            "apply": "1",
+            "picked_up_at_0": future.strftime("%Y-%m-%d"),
+            "picked_up_at_1": "15:30:00",
+            "agent": "王师傅 YT-0931",
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count("The pickup time is in the future") == 1 and "王师傅 YT-0931" in html
+    sheet.refresh_from_db()
+    assert sheet.status == SheetStatus.BOOKED
+
+
 @pytest.fixture
 def shop_b():
     return ShopFactory(code="shop-b", name="Shop B")
@@ -145,7 +166,7 @@ def limited_client(client, warehouse_user, shop):
 
 
 @pytest.mark.parametrize(
-    "page", ["change", "print", "cancel", "confirm_pickup"], ids=["change", "print", "cancel", "confirm"]
+    "page", ["change", "history", "print", "cancel", "confirm_pickup"]
 )
 def test_another_shops_sheet_is_not_found(limited_client, shop, shop_b, page):
     theirs = booked_sheet(shop_b, [sealed_bag(shop_b)])
