@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from fulfillment.access import visible_shops
 from fulfillment.models import Carrier, Parcel
@@ -214,9 +215,17 @@ class HandoverSheetCreateForm(forms.ModelForm):
             user=self.user,
         )
         self.fields["scan"].widget.scans = self.scans
-        refused = [scan.message for scan in self.scans if not scan.added and scan.outcome != "duplicate"]
-        if refused:
-            self.add_error("scanned_codes", refused)
+        refused = [scan for scan in self.scans if not scan.added and scan.outcome != "duplicate"]
+        if refused:  # each scan's line says why; the error only says that the sheet waits for them
+            self.add_error(
+                "scanned_codes",
+                ngettext(
+                    "%(count)d scanned code was refused (see its line under Scan): take it out of the box.",
+                    "%(count)d scanned codes were refused (see their lines under Scan): take them out of the box.",
+                    len(refused),
+                )
+                % {"count": len(refused)},
+            )
         bags = {bag.pk: bag for bag in cleaned.get("bags") or ()}
         bags.update({scan.bag.pk: scan.bag for scan in self.scans if scan.added and scan.bag})
         typed = services.split_tracking_numbers(cleaned.get("loose_tracking_numbers", ""))

@@ -53,7 +53,8 @@ def test_a_refused_scan_refuses_the_sheet_says_why_once_and_keeps_what_was_typed
     assert response.status_code == 200
     html = response.content.decode()
     refusal = f"Bag {open_bag.number} is Open: only sealed bags can be handed over."
-    assert html.count(refusal) == 2  # once as the form's error, once on the scan's own line
+    assert html.count(refusal) == 1  # on the scan's own line; the form's error only points to it
+    assert "1 scanned code was refused (see its line under Scan)" in html
     assert not HandoverSheet.objects.exists()
     assert scanned.strip() in html  # the scanned codes box keeps its codes
     assert re.search(rf'name="bags" value="{ticked.pk}"[^>]* checked', html)  # the ticked bag stays ticked
@@ -187,5 +188,5 @@ def test_a_limited_user_cannot_create_a_sheet_for_another_shop(limited_client, s
     response = limited_client.post(reverse(ADD), sheet_post(shop_b, bags=[bag.pk], scanned_codes=bag.number))
     assert response.status_code == 200 and not HandoverSheet.objects.exists()
     response = limited_client.post(reverse(ADD), sheet_post(shop, scanned_codes=bag.number))
-    assert "neither a bag number nor a tracking number" in response.content.decode()
+    assert f"{bag.number} is neither a bag number nor a tracking number" in response.content.decode()
     assert not HandoverSheet.objects.exists()

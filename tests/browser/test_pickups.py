@@ -241,3 +241,36 @@ def test_manager_reports_a_picked_up_bag_lost_and_downloads_its_claim_evidence(p
     switch_language(page, "zh-hans")
     assert "遗失" in page.content()
     page.screenshot(path=str(screenshots / "lost-bag-zh.png"), full_page=True)
+
+
+def test_without_javascript_the_scanner_types_into_the_scanned_codes_box(browser, live_server, screenshots):
+    make_user(CLERK, "Warehouse")
+    shop = ShopFactory(code="hz-flagship", name="杭州旗舰店", platform=Platform.TMALL)
+    yto = CarrierFactory(code="YTO", name="圆通速递")
+    PickupCoverageFactory(province=shop.pickup_province, city=shop.pickup_city)
+    first, second = sealed_bags_for(shop, yto, 2)
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    try:
+        log_in(page, live_server, *CLERK)
+        page.goto(f"{live_server.url}/admin/pickups/handoversheet/add/?shop={shop.pk}&carrier={yto.pk}")
+        assert page.locator("#id_scan").is_hidden()
+        page.click("#id_scanned_codes")
+        for code in (first.number, "NO-SUCH-BAG"):  # a textarea: Enter is a new line, not a submit
+            page.keyboard.type(code, delay=5)
+            page.keyboard.press("Enter")
+        assert not HandoverSheet.objects.exists()
+        with page.expect_navigation():
+            page.click("input[name=_save]")
+        # Refused, with a line per scan, and the codes kept: take out the unknown one and save again.
+        assert "NO-SUCH-BAG is neither a bag number" in page.locator("#scan-log").inner_text()
+        assert "1 scanned code was refused" in page.locator(".field-scanned_codes").inner_text()
+        assert page.locator("#scan-log li[data-outcome=added]").count() == 1
+        page.screenshot(path=str(screenshots / "sheet-form-no-js-refused-en.png"), full_page=True)
+        page.fill("#id_scanned_codes", f"{first.number}\n{second.number}\n")
+        with page.expect_navigation():
+            page.click("input[name=_save]")
+        sheet = HandoverSheet.objects.get()
+        assert set(sheet.items.values_list("bag__number", flat=True)) == {first.number, second.number}
+    finally:
+        context.close()
