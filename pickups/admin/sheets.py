@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,8 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import apply_each, messages_of, report_applied
+from core.admin import ShopTimeZoneMixin, apply_each, messages_of, report_applied
 from core.errors import TransitionNotAllowed
+from core.timezones import shop_zone
 from fulfillment.access import ShopLimitedAdminMixin, visible_shops
 from fulfillment.models import Carrier
 
@@ -38,7 +40,7 @@ from ..services.sheet_scans import handover_sheet_check_scans, normalise_scanned
 
 
 @admin.register(HandoverSheet)
-class HandoverSheetAdmin(ShopLimitedAdminMixin, admin.ModelAdmin):
+class HandoverSheetAdmin(ShopLimitedAdminMixin, ShopTimeZoneMixin, admin.ModelAdmin):
     list_display = (
         "number",
         "status",
@@ -164,7 +166,22 @@ class HandoverSheetAdmin(ShopLimitedAdminMixin, admin.ModelAdmin):
             "show_save_and_continue": False,
             **(extra_context or {}),
         }
-        return super().add_view(request, form_url, extra_context)
+        # The pickup window is typed and shown in the shop's time zone, as on the sheet's own page.
+        with timezone.override(self._chosen_shop_zone(request)):
+            response = super().add_view(request, form_url, extra_context)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        return response
+
+    def _chosen_shop_zone(self, request):
+        """The zone of the shop chosen on the form (or proposed by `?shop=`), else of the only shop the
+        user may see, else the site's."""
+        shops = visible_shops(request.user)
+        chosen = request.POST.get("shop") or request.GET.get("shop") or ""
+        shop = shops.filter(pk=chosen).first() if chosen.isdigit() else None
+        if shop is None and shops[:2].count() == 1:
+            shop = shops.get()
+        return shop_zone(shop.timezone if shop is not None else settings.TIME_ZONE)
 
     def response_add(self, request, obj, post_url_continue=None):
         return HttpResponseRedirect(reverse("admin:pickups_handoversheet_change", args=[obj.pk]))
@@ -343,9 +360,10 @@ class HandoverSheetAdmin(ShopLimitedAdminMixin, admin.ModelAdmin):
             "sheet": sheet,
             "contents": handover_sheet_contents(sheet=sheet),
             "barcode": code128_svg(sheet.number),
-            "printed_at": timezone.localtime(),
         }
-        return TemplateResponse(request, "admin/pickups/handoversheet/print.html", context)
+        with timezone.override(shop_zone(sheet.shop.timezone)):  # the agent reads the shop's local times
+            context["printed_at"] = timezone.localtime()
+            return TemplateResponse(request, "admin/pickups/handoversheet/print.html", context).render()
 
     def _single_form_page(self, request, sheet, form, title, button):
         context = {

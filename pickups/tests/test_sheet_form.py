@@ -101,6 +101,23 @@ def test_the_new_sheet_proposes_working_hours(warehouse_client, shop):
     assert 'value="2026-12-02"' in html
 
 
+def test_the_window_is_typed_and_shown_in_the_shops_time_zone(warehouse_client):
+    PickupCoverageFactory(province="浙江省", city="")
+    bangkok = ShopFactory(code="bkk", timezone="Asia/Bangkok")
+    night = datetime.datetime(2026, 12, 1, 18, 30, tzinfo=datetime.UTC)  # 01:30 in Bangkok
+    with time_machine.travel(night, tick=False):
+        html = warehouse_client.get(reverse(ADD), {"shop": bangkok.pk}).content.decode()
+        assert re.search(r'name="window_start_1"[^>]*value="09:00:00"|value="09:00:00"[^>]*name="window_start_1"', html)
+        data = sheet_post(bangkok, bags=[sealed_bag(bangkok).pk])
+        data.update(window_start_0="2026-12-02", window_start_1="09:00:00")
+        data.update(window_end_0="2026-12-02", window_end_1="11:00:00")
+        assert warehouse_client.post(reverse(ADD), data).status_code == 302
+    sheet = HandoverSheet.objects.get()
+    assert sheet.window_start == datetime.datetime(2026, 12, 2, 2, 0, tzinfo=datetime.UTC)  # 09:00 in Bangkok
+    printed = warehouse_client.get(reverse("admin:pickups_handoversheet_print", args=[sheet.pk])).content.decode()
+    assert "2026-12-02 09:00 – 2026-12-02 11:00" in printed
+
+
 def test_the_scan_check_answers_one_verdict_per_scan(warehouse_client, shop):
     bag = sealed_bag(shop)
     url = reverse("admin:pickups_handoversheet_check_scan")
