@@ -6,10 +6,12 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from fulfillment.models import Order, Parcel, Shop
+from core.timezones import shop_zone
+from fulfillment.calendar import add_working_days, is_working_day
+from fulfillment.models import Carrier, Order, Parcel, ParcelStatus, Platform, Shop
 
 from .models import BagItem, BagStatus, ConsolidationBag, HandoverItem, HandoverSheet, PickupCoverage
 
@@ -62,14 +64,72 @@ def bags_with_counts(queryset: QuerySet[ConsolidationBag] | None = None) -> Quer
     return queryset.annotate(parcel_count=Count("items", distinct=True))
 
 
-def bags_available_for_sheet(*, shop: Shop | None = None) -> QuerySet[ConsolidationBag]:
-    """Sealed bags on no active sheet (the choice list of a new sheet)."""
+def bags_available_for_sheet(
+    *, shop: Shop | None = None, carrier: Carrier | None = None, shops: QuerySet[Shop] | None = None
+) -> QuerySet[ConsolidationBag]:
+    """Sealed bags on no active sheet (the choice list of a new sheet), of `shop` and `carrier` when
+    given, of `shops` (those the user may see) in any case; `carrier_id` is the carrier of the bag's
+    parcels (a bag holds parcels of one carrier)."""
     queryset = ConsolidationBag.objects.filter(status=BagStatus.SEALED).exclude(
         Exists(HandoverItem.objects.filter(bag=OuterRef("pk"), active=True))
     )
+    if shops is not None:
+        queryset = queryset.filter(shop__in=shops)
     if shop is not None:
         queryset = queryset.filter(shop=shop)
-    return bags_with_counts(queryset.select_related("shop")).order_by("shop__code", "number")
+    if carrier is not None:
+        queryset = queryset.exclude(Exists(BagItem.objects.filter(bag=OuterRef("pk")).exclude(parcel__carrier=carrier)))
+    return (
+        bags_with_counts(queryset.select_related("shop"))
+        .annotate(carrier_id=Min("items__parcel__carrier_id"))
+        .order_by("shop__code", "number")
+    )
+
+
+def loose_parcels_available_for_sheet(
+    *, shop: Shop | None = None, carrier: Carrier | None = None, shops: QuerySet[Shop] | None = None
+) -> QuerySet[Parcel]:
+    """Ready-to-ship parcels with a tracking number, in no bag and on no active sheet, of shops whose
+    channel takes loose parcels (Lazada official pickup takes bags only)."""
+    queryset = (
+        Parcel.objects.filter(status=ParcelStatus.READY_TO_SHIP, carrier__isnull=False)
+        .exclude(tracking_no="")
+        .exclude(tracking_no__isnull=True)
+        .exclude(shop__platform=Platform.LAZADA)
+        .exclude(Exists(BagItem.objects.filter(parcel=OuterRef("pk"))))
+        .exclude(Exists(HandoverItem.objects.filter(parcel=OuterRef("pk"), active=True)))
+    )
+    if shops is not None:
+        queryset = queryset.filter(shop__in=shops)
+    if shop is not None:
+        queryset = queryset.filter(shop=shop)
+    if carrier is not None:
+        queryset = queryset.filter(carrier=carrier)
+    return queryset.select_related("shop", "carrier", "order").order_by("shop__code", "tracking_no")
+
+
+PICKUP_DAY_STARTS = datetime.time(9, 0)
+PICKUP_DAY_ENDS = datetime.time(18, 0)
+PICKUP_WINDOW = datetime.timedelta(hours=2)
+
+
+def handover_sheet_default_window(
+    *, shop: Shop | None = None, now: datetime.datetime | None = None
+) -> tuple[datetime.datetime, datetime.datetime]:
+    """The pickup window a new sheet proposes: two hours inside the working hours 09:00-18:00 of the
+    shop's time zone. On a working day, from the next full hour (09:00 at the earliest) if the window
+    still ends by 18:00; otherwise 09:00-11:00 of the next working day (the calendar's working days:
+    weekends and holidays skipped, make-up working days kept). Agents do not come at night."""
+    zone = shop_zone(shop.timezone if shop is not None else None)
+    local = (now or timezone.now()).astimezone(zone)
+    today = local.date()
+    if is_working_day(today):
+        start = local.replace(minute=0, second=0, microsecond=0) + datetime.timedelta(hours=1)
+        start = max(start, datetime.datetime.combine(today, PICKUP_DAY_STARTS, tzinfo=zone))
+        if start + PICKUP_WINDOW <= datetime.datetime.combine(today, PICKUP_DAY_ENDS, tzinfo=zone):
+            return start, start + PICKUP_WINDOW
+    start = datetime.datetime.combine(add_working_days(today, 1), PICKUP_DAY_STARTS, tzinfo=zone)
+    return start, start + PICKUP_WINDOW
 
 
 @dataclass(frozen=True)

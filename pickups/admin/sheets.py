@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -14,7 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import apply_each, messages_of, report_applied
+from core.admin import ShopTimeZoneMixin, apply_each, messages_of, report_applied
+from core.errors import TransitionNotAllowed
+from core.timezones import shop_zone
+from fulfillment.access import ShopLimitedAdminMixin, visible_shops
+from fulfillment.models import Carrier
 
 from .. import services
 from ..barcodes import code128_svg
@@ -31,10 +36,11 @@ from ..selectors import (
     handover_sheet_contents,
     shop_free_pickup_eligibility,
 )
+from ..services.sheet_scans import handover_sheet_check_scans, normalise_scanned_code, split_scanned_codes
 
 
 @admin.register(HandoverSheet)
-class HandoverSheetAdmin(admin.ModelAdmin):
+class HandoverSheetAdmin(ShopLimitedAdminMixin, ShopTimeZoneMixin, admin.ModelAdmin):
     list_display = (
         "number",
         "status",
@@ -94,7 +100,9 @@ class HandoverSheetAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = HandoverSheetCreateForm
-        return super().get_form(request, obj, change=change, **kwargs)
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.user = request.user  # a class made for this request: shops and candidates are the user's
+        return form
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -104,7 +112,7 @@ class HandoverSheetAdmin(admin.ModelAdmin):
                     _("Pickup"),
                     {"fields": ("pickup_address", ("pickup_province", "pickup_city"), ("window_start", "window_end"))},
                 ),
-                (_("Items"), {"fields": ("bags", "loose_tracking_numbers")}),
+                (_("Items"), {"fields": ("scan", "scanned_codes", "bags", "parcels", "loose_tracking_numbers")}),
             )
         fieldsets = [
             (None, {"fields": (("number", "status"), ("shop", "carrier"))}),
@@ -158,7 +166,22 @@ class HandoverSheetAdmin(admin.ModelAdmin):
             "show_save_and_continue": False,
             **(extra_context or {}),
         }
-        return super().add_view(request, form_url, extra_context)
+        # The pickup window is typed and shown in the shop's time zone, as on the sheet's own page.
+        with timezone.override(self._chosen_shop_zone(request)):
+            response = super().add_view(request, form_url, extra_context)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        return response
+
+    def _chosen_shop_zone(self, request):
+        """The zone of the shop chosen on the form (or proposed by `?shop=`), else of the only shop the
+        user may see, else the site's."""
+        shops = visible_shops(request.user)
+        chosen = request.POST.get("shop") or request.GET.get("shop") or ""
+        shop = shops.filter(pk=chosen).first() if chosen.isdigit() else None
+        if shop is None and shops[:2].count() == 1:
+            shop = shops.get()
+        return shop_zone(shop.timezone if shop is not None else settings.TIME_ZONE)
 
     def response_add(self, request, obj, post_url_continue=None):
         return HttpResponseRedirect(reverse("admin:pickups_handoversheet_change", args=[obj.pk]))
@@ -173,26 +196,36 @@ class HandoverSheetAdmin(admin.ModelAdmin):
                 self.message_user(request, _("Handover sheet %(sheet)s is booked.") % {"sheet": obj.number})
         return HttpResponseRedirect(request.path)
 
+    def _object_or_404(self, request, object_id) -> HandoverSheet:
+        """Not found, rather than the admin's redirect to the index, for a sheet of another shop too."""
+        sheet = self.get_object(request, object_id)
+        if sheet is None:
+            raise Http404(_("No such handover sheet."))
+        return sheet
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._object_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
-        sheet = self.get_object(request, object_id)
-        if sheet is not None:
-            open_sheet = sheet.status in (SheetStatus.DRAFT, SheetStatus.BOOKED)
-            extra_context.update(
-                {
-                    "sheet": sheet,
-                    "contents": handover_sheet_contents(sheet=sheet),
-                    "eligibility": shop_free_pickup_eligibility(shop=sheet.shop),
-                    "title": _("Handover sheet"),
-                    "history": sheet.transitions.select_related("by"),
-                    "can_book": sheet.status == SheetStatus.DRAFT and self.has_change_permission(request, sheet),
-                    "can_cancel": open_sheet and self.has_cancel_permission(request),
-                    "can_confirm": sheet.status == SheetStatus.BOOKED and self.has_confirm_pickup_permission(request),
-                    "show_save": False,
-                    "show_save_and_continue": False,
-                    "show_save_and_add_another": False,
-                }
-            )
+        sheet = self._object_or_404(request, object_id)
+        open_sheet = sheet.status in (SheetStatus.DRAFT, SheetStatus.BOOKED)
+        extra_context.update(
+            {
+                "sheet": sheet,
+                "contents": handover_sheet_contents(sheet=sheet),
+                "eligibility": shop_free_pickup_eligibility(shop=sheet.shop),
+                "title": _("Handover sheet"),
+                "history": sheet.transitions.select_related("by"),
+                "can_book": sheet.status == SheetStatus.DRAFT and self.has_change_permission(request, sheet),
+                "can_cancel": open_sheet and self.has_cancel_permission(request),
+                "can_confirm": sheet.status == SheetStatus.BOOKED and self.has_confirm_pickup_permission(request),
+                "show_save": False,
+                "show_save_and_continue": False,
+                "show_save_and_add_another": False,
+            }
+        )
         return super().change_view(request, object_id, form_url, extra_context)
 
     # -- actions -------------------------------------------------------------------------------
@@ -233,6 +266,11 @@ class HandoverSheetAdmin(admin.ModelAdmin):
                 sheet=sheet, by=request.user, reason=form.cleaned_data["reason"]
             ),
         )
+        if refused and not done:  # nothing happened: show why on the form, with what was typed
+            form.add_error(None, refused)
+            return self._action_form_response(
+                request, queryset, form, "cancel_sheets", _("Cancel handover sheets"), _("Cancel the sheets")
+            )
         self._report(
             request,
             refused,
@@ -261,6 +299,16 @@ class HandoverSheetAdmin(admin.ModelAdmin):
                 by=request.user,
             ),
         )
+        if refused and not done:  # nothing happened: show why on the form, with what was typed
+            form.add_error(None, refused)
+            return self._action_form_response(
+                request,
+                queryset,
+                form,
+                "confirm_pickup",
+                _("Record the pickup agent's confirmation"),
+                _("Record pickup"),
+            )
         self._report(
             request,
             refused,
@@ -278,13 +326,30 @@ class HandoverSheetAdmin(admin.ModelAdmin):
             path(
                 "<int:pk>/confirm-pickup/", view(self.confirm_pickup_view), name="pickups_handoversheet_confirm_pickup"
             ),
+            path("check-scan/", view(self.check_scan_view), name="pickups_handoversheet_check_scan"),
         ] + super().get_urls()
 
     def _sheet_or_404(self, request, pk) -> HandoverSheet:
-        sheet = get_object_or_404(HandoverSheet.objects.select_related("shop", "carrier"), pk=pk)
+        """The sheet, through `get_queryset`: a sheet of a shop the user may not see is not found."""
+        sheet = get_object_or_404(self.get_queryset(request).select_related("shop", "carrier"), pk=pk)
         if not self.has_view_permission(request, sheet):
             raise PermissionDenied
         return sheet
+
+    def check_scan_view(self, request):
+        """The verdict on one scanned code for the sheet being built (the sheet form's scanner)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        shop_id, carrier_id = request.GET.get("shop", ""), request.GET.get("carrier", "")
+        shop = visible_shops(request.user).filter(pk=shop_id).first() if shop_id.isdigit() else None
+        carrier = Carrier.objects.filter(pk=carrier_id).first() if carrier_id.isdigit() else None
+        code = normalise_scanned_code(request.GET.get("code", ""))
+        if not code:
+            return JsonResponse({"error": str(_("Nothing was scanned."))}, status=400)
+        earlier = set(split_scanned_codes(request.GET.get("scanned", "")))
+        codes = [code, code] if code in earlier else [code]  # scanned before: the second verdict says so
+        verdict = handover_sheet_check_scans(shop=shop, carrier=carrier, codes=codes, user=request.user)[-1]
+        return JsonResponse(verdict.as_json())
 
     def print_view(self, request, pk):
         sheet = self._sheet_or_404(request, pk)
@@ -295,9 +360,10 @@ class HandoverSheetAdmin(admin.ModelAdmin):
             "sheet": sheet,
             "contents": handover_sheet_contents(sheet=sheet),
             "barcode": code128_svg(sheet.number),
-            "printed_at": timezone.localtime(),
         }
-        return TemplateResponse(request, "admin/pickups/handoversheet/print.html", context)
+        with timezone.override(shop_zone(sheet.shop.timezone)):  # the agent reads the shop's local times
+            context["printed_at"] = timezone.localtime()
+            return TemplateResponse(request, "admin/pickups/handoversheet/print.html", context).render()
 
     def _single_form_page(self, request, sheet, form, title, button):
         context = {
@@ -352,13 +418,16 @@ class HandoverSheetAdmin(admin.ModelAdmin):
                     agent=form.cleaned_data["agent"],
                     by=request.user,
                 )
-            except ValidationError as error:
+            except TransitionNotAllowed as error:  # the sheet cannot be picked up: nothing to retype
                 self.message_user(request, messages_of(error), messages.ERROR)
+                return HttpResponseRedirect(change_url)
+            except ValidationError as error:
+                form.add_error("picked_up_at", error.messages)  # a refused time keeps what was typed, once
             else:
                 self.message_user(
                     request, _("Pickup of handover sheet %(sheet)s is recorded.") % {"sheet": sheet.number}
                 )
-            return HttpResponseRedirect(change_url)
+                return HttpResponseRedirect(change_url)
         return self._single_form_page(
             request,
             sheet,
