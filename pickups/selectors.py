@@ -57,6 +57,18 @@ def bag_parcels(*, bag: ConsolidationBag) -> QuerySet[Parcel]:
     )
 
 
+@dataclass(frozen=True)
+class BagTotals:
+    parcels: int
+    parcels_weight_kg: Decimal  # the known weights only
+
+
+def bag_totals(*, bag: ConsolidationBag) -> BagTotals:
+    """What the scan page keeps in view: how many parcels and how heavy, in one aggregate."""
+    figures = BagItem.objects.filter(bag=bag).aggregate(parcels=Count("pk"), weight=Sum("parcel__weight_kg"))
+    return BagTotals(figures["parcels"], figures["weight"] or Decimal("0"))
+
+
 def bags_with_counts(queryset: QuerySet[ConsolidationBag] | None = None) -> QuerySet[ConsolidationBag]:
     queryset = ConsolidationBag.objects.all() if queryset is None else queryset
     return queryset.annotate(parcel_count=Count("items", distinct=True))

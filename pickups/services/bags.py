@@ -9,12 +9,13 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import TransitionNotAllowed
 from fulfillment import parcel_state
+from fulfillment.access import may_see_shop
 from fulfillment.models import STATUS_RANK, Carrier, Parcel, ParcelStatus, Platform, Shop
 
 from ..models import (
@@ -25,6 +26,7 @@ from ..models import (
     SortingCentre,
 )
 from .common import _generate_number, _record, _user
+from .scanning import normalize_tracking_numbers
 
 
 class ScanOutcome(enum.StrEnum):
@@ -56,8 +58,9 @@ _SEPARATORS = re.compile(r"[\s,;]+")
 
 
 def split_tracking_numbers(text: str) -> list[str]:
-    """Numbers typed by a scanner (one per Enter) or pasted from a spreadsheet (lines, tabs, commas)."""
-    return [number for number in _SEPARATORS.split(text or "") if number]
+    """Numbers typed by a scanner (one per Enter) or pasted from a spreadsheet (lines, tabs, commas),
+    each normalised (`scanning.normalize_tracking_number`)."""
+    return normalize_tracking_numbers(_SEPARATORS.split(text or ""))
 
 
 @transaction.atomic
@@ -83,8 +86,10 @@ def _lock_bag(bag: ConsolidationBag) -> ConsolidationBag:
 def bag_add_parcels(*, bag: ConsolidationBag, tracking_numbers: Sequence[str], by) -> list[ScanResult]:
     """Add scanned or pasted parcels to an open bag; one result per number, in the order given.
 
-    A parcel is refused when it is unknown, already in a bag, of another shop, cancelled, or already
-    on a handover sheet or picked up. Added parcels become `bagged` (never moving a status backwards).
+    Each number is normalised first (upper-case, no spaces, no scanner prefix: `scanning`). A parcel
+    is refused when it is unknown, already handed over (on a sheet, loose or in its bag, or picked
+    up), already in a bag, of another shop, cancelled, or a Lazada parcel not ready to ship. Added
+    parcels become `bagged` (never moving a status backwards).
     """
     bag = _lock_bag(bag)
     if bag.status != BagStatus.OPEN:
@@ -92,7 +97,7 @@ def bag_add_parcels(*, bag: ConsolidationBag, tracking_numbers: Sequence[str], b
             _("Bag %(bag)s is %(status)s: parcels can only be added to an open bag.")
             % {"bag": bag.number, "status": bag.get_status_display()}
         )
-    numbers = [n.strip() for n in tracking_numbers if n and n.strip()]
+    numbers = normalize_tracking_numbers(tracking_numbers)
     wanted = list(dict.fromkeys(numbers))
     by_number = _scanned_parcels(bag, wanted)
     bagged_in = dict(
@@ -104,7 +109,7 @@ def bag_add_parcels(*, bag: ConsolidationBag, tracking_numbers: Sequence[str], b
     carrier_id = BagItem.objects.filter(bag=bag).values_list("parcel__carrier_id", flat=True).first()
     for number in wanted:
         parcel = by_number.get(number)
-        refusal = _scan_refusal(number, parcel, bag, bagged_in)
+        refusal = _scan_refusal(number, parcel, bag, bagged_in, by)
         if refusal is None and carrier_id is not None and parcel.carrier_id != carrier_id:
             refusal = _other_carrier(number, parcel, carrier_id)
         if refusal is None:
@@ -133,7 +138,7 @@ def _scanned_parcels(bag: ConsolidationBag, numbers: list[str]) -> dict[str, Par
     candidates = (
         Parcel.objects.select_for_update(of=("self",))
         .filter(tracking_no__in=numbers)
-        .annotate(on_sheet=Exists(HandoverItem.objects.filter(parcel=OuterRef("pk"), active=True)))
+        .annotate(sheet_number=Subquery(_active_sheet_of_parcel()))
         .order_by("pk")
     )
     by_number: dict[str, Parcel] = {}
@@ -144,32 +149,33 @@ def _scanned_parcels(bag: ConsolidationBag, numbers: list[str]) -> dict[str, Par
     return by_number
 
 
-def _scan_refusal(number: str, parcel: Parcel | None, bag: ConsolidationBag, bagged_in: dict) -> ScanResult | None:
+def _active_sheet_of_parcel():
+    """The number of the active handover sheet a parcel is on, loose or in its bag."""
+    return (
+        HandoverItem.objects.filter(active=True)
+        .filter(Q(parcel=OuterRef("pk")) | Q(bag__items__parcel=OuterRef("pk")))
+        .order_by("-pk")
+        .values("sheet__number")[:1]
+    )
+
+
+def _scan_refusal(number: str, parcel: Parcel | None, bag: ConsolidationBag, bagged_in: dict, by) -> ScanResult | None:
     """Why this scanned parcel cannot go into the bag, or None when it can."""
     if parcel is None:
         return ScanResult(number, ScanOutcome.UNKNOWN, str(_("Unknown tracking number.")))
-    if parcel.pk in bagged_in:
-        other = bagged_in[parcel.pk]
-        if other == bag.number:
-            return ScanResult(number, ScanOutcome.ALREADY_IN_THIS_BAG, str(_("Already in this bag.")), parcel.pk, other)
-        return ScanResult(
-            number, ScanOutcome.IN_OTHER_BAG, str(_("Already in bag %(bag)s.") % {"bag": other}), parcel.pk, other
-        )
+    other = bagged_in.get(parcel.pk, "")
+    if other == bag.number:
+        return ScanResult(number, ScanOutcome.ALREADY_IN_THIS_BAG, str(_("Already in this bag.")), parcel.pk, other)
     if parcel.shop_id != bag.shop_id:
-        return ScanResult(
-            number,
-            ScanOutcome.OTHER_SHOP,
-            str(_("Belongs to another shop (%(shop)s).") % {"shop": parcel.shop}),
-            parcel.pk,
-        )
+        return _other_shop(number, parcel, by)
     if parcel.status == ParcelStatus.CANCELLED:
         return ScanResult(number, ScanOutcome.CANCELLED, str(_("The order was cancelled: do not ship.")), parcel.pk)
-    if parcel.on_sheet or STATUS_RANK.get(parcel.status, 0) >= STATUS_RANK[ParcelStatus.HANDED_OVER]:
+    handed_over = _handed_over(number, parcel, other)
+    if handed_over is not None:
+        return handed_over
+    if other:
         return ScanResult(
-            number,
-            ScanOutcome.HANDED_OVER,
-            str(_("Already handed over (%(status)s).") % {"status": parcel.get_status_display()}),
-            parcel.pk,
+            number, ScanOutcome.IN_OTHER_BAG, str(_("Already in bag %(bag)s.") % {"bag": other}), parcel.pk, other
         )
     if parcel.platform == Platform.LAZADA and parcel.rts_at is None:
         return ScanResult(
@@ -179,6 +185,30 @@ def _scan_refusal(number: str, parcel: Parcel | None, bag: ConsolidationBag, bag
             parcel.pk,
         )
     return None
+
+
+def _other_shop(number: str, parcel: Parcel, by) -> ScanResult:
+    """Named only to a user who may see that shop (a user limited to shops learns nothing of others)."""
+    if by is None or may_see_shop(by, parcel.shop_id):
+        message = _("Belongs to another shop (%(shop)s).") % {"shop": parcel.shop}
+    else:
+        message = _("Belongs to another shop.")
+    return ScanResult(number, ScanOutcome.OTHER_SHOP, str(message), parcel.pk)
+
+
+def _handed_over(number: str, parcel: Parcel, other_bag: str) -> ScanResult | None:
+    """A parcel on a handover sheet (loose or in its bag) or already picked up: where it is, which
+    matters more to the clerk than the bag it travels in."""
+    sheet = getattr(parcel, "sheet_number", None)
+    if sheet and other_bag:
+        message = _("Handed over on sheet %(sheet)s, in bag %(bag)s.") % {"sheet": sheet, "bag": other_bag}
+    elif sheet:
+        message = _("Handed over on sheet %(sheet)s.") % {"sheet": sheet}
+    elif STATUS_RANK.get(parcel.status, 0) >= STATUS_RANK[ParcelStatus.HANDED_OVER]:
+        message = _("Already handed over (%(status)s).") % {"status": parcel.get_status_display()}
+    else:
+        return None
+    return ScanResult(number, ScanOutcome.HANDED_OVER, str(message), parcel.pk, other_bag)
 
 
 def _other_carrier(number: str, parcel: Parcel, carrier_id: int) -> ScanResult:

@@ -1,0 +1,211 @@
+"""The bag's scan page: a scanner gun types a number and Enter, faster than a page can reload.
+
+With JavaScript (`pickups/static/pickups/scan.js`) each Enter is queued and sent, in order, to the
+JSON endpoint `<pk>/scan.json`; without it the form posts and redirects back (POST/redirect/GET).
+Both paths call `services.bag_add_parcels` and write the same running log of this bag's scans,
+kept in the clerk's session, so a reload or the no-script path shows what the gun did.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from core.admin import messages_of
+from fulfillment.access import limit_to_shops
+from fulfillment.models import Parcel
+from fulfillment.services import parcels_mark_ready_to_ship
+
+from .. import services
+from ..forms import ScanForm
+from ..models import BAG_MAX_PARCELS, BAG_MAX_WEIGHT_KG, BagStatus, ConsolidationBag
+from ..selectors import bag_parcels, bag_totals
+from ..services.scanning import normalize_tracking_number, split_scanned_codes
+
+SCAN_LOG_SIZE = 500  # lines kept per bag and session: a bag holds at most 300 parcels
+MAX_CODES_PER_REQUEST = 500
+
+
+class ScanLog:
+    """This bag's scans by this clerk (session), oldest first; `last` = lines of the latest request."""
+
+    def __init__(self, request, bag: ConsolidationBag):
+        self.session = request.session
+        self.key = f"pickups.bag_scan_log.{bag.pk}"
+        stored = self.session.get(self.key) or {}
+        self.entries: list[dict] = list(stored.get("entries", []))
+        self.last: int = stored.get("last", 0)
+
+    def append(self, entries: list[dict]) -> None:
+        self.entries = (self.entries + entries)[-SCAN_LOG_SIZE:]
+        self.last = len(entries)
+        self.session[self.key] = {"entries": self.entries, "last": self.last}
+
+    @property
+    def added(self) -> int:
+        return sum(1 for entry in self.entries if entry["added"])
+
+    @property
+    def refused(self) -> int:
+        return len(self.entries) - self.added
+
+    def newest_first(self) -> list[dict]:
+        return list(reversed(self.entries))
+
+
+def scan_entry(result: services.ScanResult) -> dict:
+    """One log line, as the template and scan.js show it."""
+    if result.added:
+        tone = "added"
+    elif result.outcome == services.ScanOutcome.ALREADY_IN_THIS_BAG:
+        tone = "notice"
+    else:
+        tone = "refused"
+    return {
+        "tracking_no": result.tracking_no,
+        "outcome": str(result.outcome),
+        "added": result.added,
+        "tone": tone,
+        "message": result.message,
+        "at": timezone.localtime().strftime("%H:%M:%S"),
+    }
+
+
+class BagScanViewsMixin:
+    """The scan page, its JSON endpoint and "mark ready to ship" from a refused Lazada line."""
+
+    def scan_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/scan/", view(self.scan_view), name="pickups_consolidationbag_scan"),
+            path("<int:pk>/scan.json", view(self.scan_json_view), name="pickups_consolidationbag_scan_json"),
+            path(
+                "<int:pk>/ready-to-ship/",
+                view(self.scan_ready_to_ship_view),
+                name="pickups_consolidationbag_scan_ready_to_ship",
+            ),
+        ]
+
+    def _may_scan(self, request) -> bool:
+        return request.user.has_perm("pickups.add_bagitem")
+
+    def _may_mark_ready(self, request) -> bool:
+        return self._may_scan(request) and request.user.has_perm("fulfillment.mark_ready_to_ship_parcel")
+
+    def _scan(self, request, bag: ConsolidationBag, codes: list[str]) -> ScanLog:
+        """Scan `codes` into the bag and log the outcome; a closed bag raises the service's error."""
+        log = ScanLog(request, bag)
+        results = services.bag_add_parcels(bag=bag, tracking_numbers=codes, by=request.user)
+        log.append([scan_entry(result) for result in results])
+        return log
+
+    def _scan_totals(self, bag: ConsolidationBag, log: ScanLog) -> dict:
+        totals = bag_totals(bag=bag)
+        return {
+            "parcels": totals.parcels,
+            "max_parcels": BAG_MAX_PARCELS,
+            "weight_kg": f"{totals.parcels_weight_kg:.2f}",
+            "max_weight_kg": f"{BAG_MAX_WEIGHT_KG:.0f}",
+            "over_parcels": totals.parcels > BAG_MAX_PARCELS,
+            "over_weight": totals.parcels_weight_kg > BAG_MAX_WEIGHT_KG,
+            "added": log.added,
+            "refused": log.refused,
+        }
+
+    def scan_view(self, request, pk):
+        """The scan page; a posted form (no JavaScript, or numbers pasted) scans and redirects back."""
+        bag = self._bag_or_404(request, pk)
+        if request.method == "POST":
+            if not self._may_scan(request):
+                raise PermissionDenied
+            form = ScanForm(request.POST)
+            if form.is_valid():
+                try:
+                    self._scan(request, bag, split_scanned_codes(form.cleaned_data["tracking_numbers"]))
+                except ValidationError as error:
+                    self.message_user(request, messages_of(error), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:pickups_consolidationbag_scan", args=[bag.pk]))
+        log = ScanLog(request, bag)
+        entries = log.newest_first()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Scan parcels into bag %(bag)s") % {"bag": bag.number},
+            "bag": bag,
+            "form": ScanForm(),
+            "can_scan": bag.status == BagStatus.OPEN and self._may_scan(request),
+            "can_mark_ready": self._may_mark_ready(request),
+            "can_remove": bag.status == BagStatus.OPEN and request.user.has_perm("pickups.delete_bagitem"),
+            "last_results": entries[: log.last],
+            "log_entries": entries,
+            "totals": self._scan_totals(bag, log),
+            "parcels": list(bag_parcels(bag=bag)),
+        }
+        return TemplateResponse(request, "admin/pickups/consolidationbag/scan.html", context)
+
+    def scan_json_view(self, request, pk):
+        """POST {"numbers": ["…", …]} (one entry per Enter) → {"results": [...], "totals": {...}}."""
+        bag = self._bag_or_404(request, pk)
+        if request.method != "POST":
+            return JsonResponse({"error": gettext("Send the scanned numbers with POST.")}, status=405)
+        if not self._may_scan(request):
+            return JsonResponse({"error": gettext("You may not add parcels to bags.")}, status=403)
+        try:
+            numbers = json.loads(request.body or b"{}").get("numbers")
+            if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
+                raise ValueError
+        except (ValueError, AttributeError):
+            return JsonResponse({"error": gettext('Expected {"numbers": ["…"]}.')}, status=400)
+        codes = [code for number in numbers for code in split_scanned_codes(number)]
+        if len(codes) > MAX_CODES_PER_REQUEST:
+            return JsonResponse({"error": gettext("Too many numbers in one request.")}, status=400)
+        try:
+            log = self._scan(request, bag, codes)
+        except ValidationError as error:
+            return JsonResponse(
+                {"error": messages_of(error), "totals": self._scan_totals(bag, ScanLog(request, bag))}, status=409
+            )
+        return JsonResponse({"results": log.entries[-log.last :] if log.last else [], "totals": self._scan_totals(bag, log)})
+
+    def scan_ready_to_ship_view(self, request, pk):
+        """A Lazada parcel refused as not ready to ship: mark it ready to ship and scan it again."""
+        bag = self._bag_or_404(request, pk)
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:pickups_consolidationbag_scan", args=[bag.pk]))
+        if not self._may_mark_ready(request):
+            raise PermissionDenied
+        number = normalize_tracking_number(request.POST.get("tracking_no", ""))
+        parcel = (
+            limit_to_shops(Parcel.objects.filter(shop=bag.shop, tracking_no=number), request.user).first()
+            if number
+            else None
+        )
+        wants_json = "application/json" in request.headers.get("Accept", "")
+        error = None
+        log = ScanLog(request, bag)
+        if parcel is None:
+            error = gettext("Unknown tracking number.")
+        else:
+            marked = parcels_mark_ready_to_ship(parcels=[parcel], at=timezone.now(), by=request.user)
+            if marked.skipped and parcel.rts_at is None:
+                error = marked.skipped[0][1]
+            else:
+                try:
+                    log = self._scan(request, bag, [parcel.tracking_no])
+                except ValidationError as problem:
+                    error = messages_of(problem)
+        if wants_json:
+            payload = {"totals": self._scan_totals(bag, log)}
+            payload.update({"error": error} if error else {"results": log.entries[-log.last :]})
+            return JsonResponse(payload, status=409 if error else 200)
+        if error:
+            self.message_user(request, error, messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:pickups_consolidationbag_scan", args=[bag.pk]))
