@@ -28,6 +28,7 @@ from .. import services
 from ..forms import ScanForm
 from ..models import BAG_MAX_PARCELS, BAG_MAX_WEIGHT_KG, BagStatus, ConsolidationBag
 from ..selectors import bag_parcels, bag_totals
+from ..services.scan_results import scan_message
 from ..services.scanning import normalize_tracking_number, split_scanned_codes
 
 SCAN_LOG_SIZE = 500  # lines kept per bag and session: a bag holds at most 300 parcels
@@ -58,11 +59,15 @@ class ScanLog:
         return len(self.entries) - self.added
 
     def newest_first(self) -> list[dict]:
-        return list(reversed(self.entries))
+        return shown(list(reversed(self.entries)))
+
+    def latest(self) -> list[dict]:
+        """The lines of the latest request, oldest first."""
+        return shown(self.entries[-self.last :]) if self.last else []
 
 
 def scan_entry(result: services.ScanResult) -> dict:
-    """One log line, as the template and scan.js show it."""
+    """One log line as stored: the facts, not the sentence (`shown` writes it in today's language)."""
     if result.added:
         tone = "added"
     elif result.outcome == services.ScanOutcome.ALREADY_IN_THIS_BAG:
@@ -72,11 +77,19 @@ def scan_entry(result: services.ScanResult) -> dict:
     return {
         "tracking_no": result.tracking_no,
         "outcome": str(result.outcome),
+        "details": result.details,
         "added": result.added,
         "tone": tone,
-        "message": result.message,
         "at": timezone.localtime().strftime("%H:%M:%S"),
     }
+
+
+def shown(entries: list[dict]) -> list[dict]:
+    """Log lines as the page and scan.js show them, with the clerk's sentence in the active language."""
+    return [
+        {**{k: v for k, v in entry.items() if k != "details"}, "message": scan_message(entry["outcome"], entry.get("details"))}
+        for entry in entries
+    ]
 
 
 class BagScanViewsMixin:
@@ -106,6 +119,31 @@ class BagScanViewsMixin:
         results = services.bag_add_parcels(bag=bag, tracking_numbers=codes, by=request.user)
         log.append([scan_entry(result) for result in results])
         return log
+
+    def _added_parcels(self, bag: ConsolidationBag, log: ScanLog) -> list[dict]:
+        """The rows the bag's list gains from the latest scans (scan.js puts them on top of it)."""
+        numbers = [entry["tracking_no"] for entry in log.entries[-log.last :] if entry["added"]] if log.last else []
+        if not numbers:
+            return []
+        return [
+            {
+                "id": parcel.pk,
+                "tracking_no": parcel.tracking_no,
+                "order_id": parcel.order.order_id,
+                "weight_kg": "" if parcel.weight_kg is None else str(parcel.weight_kg),
+                "added_at": timezone.localtime(parcel.bag_item.added_at).strftime("%H:%M:%S"),
+            }
+            for parcel in bag_parcels(bag=bag).filter(tracking_no__in=numbers)
+        ]
+
+    def _scan_answer(self, bag: ConsolidationBag, log: ScanLog) -> JsonResponse:
+        return JsonResponse(
+            {
+                "results": log.latest(),
+                "parcels": self._added_parcels(bag, log),
+                "totals": self._scan_totals(bag, log),
+            }
+        )
 
     def _scan_totals(self, bag: ConsolidationBag, log: ScanLog) -> dict:
         totals = bag_totals(bag=bag)
@@ -173,7 +211,7 @@ class BagScanViewsMixin:
             return JsonResponse(
                 {"error": messages_of(error), "totals": self._scan_totals(bag, ScanLog(request, bag))}, status=409
             )
-        return JsonResponse({"results": log.entries[-log.last :] if log.last else [], "totals": self._scan_totals(bag, log)})
+        return self._scan_answer(bag, log)
 
     def scan_ready_to_ship_view(self, request, pk):
         """A Lazada parcel refused as not ready to ship: mark it ready to ship and scan it again."""
@@ -202,10 +240,10 @@ class BagScanViewsMixin:
                     log = self._scan(request, bag, [parcel.tracking_no])
                 except ValidationError as problem:
                     error = messages_of(problem)
+        if wants_json and error:
+            return JsonResponse({"error": error, "totals": self._scan_totals(bag, log)}, status=409)
         if wants_json:
-            payload = {"totals": self._scan_totals(bag, log)}
-            payload.update({"error": error} if error else {"results": log.entries[-log.last :]})
-            return JsonResponse(payload, status=409 if error else 200)
+            return self._scan_answer(bag, log)
         if error:
             self.message_user(request, error, messages.ERROR)
         return HttpResponseRedirect(reverse("admin:pickups_consolidationbag_scan", args=[bag.pk]))

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,33 +24,8 @@ from ..models import (
     SortingCentre,
 )
 from .common import _generate_number, _record, _user
+from .scan_results import ScanOutcome, ScanResult
 from .scanning import normalize_tracking_numbers
-
-
-class ScanOutcome(enum.StrEnum):
-    ADDED = "added"
-    UNKNOWN = "unknown"
-    ALREADY_IN_THIS_BAG = "already_in_this_bag"
-    IN_OTHER_BAG = "in_other_bag"
-    OTHER_SHOP = "other_shop"
-    CANCELLED = "cancelled"
-    HANDED_OVER = "handed_over"
-    OTHER_CARRIER = "other_carrier"
-    NOT_READY_TO_SHIP = "not_ready_to_ship"
-
-
-@dataclass(frozen=True)
-class ScanResult:
-    tracking_no: str
-    outcome: ScanOutcome
-    message: str
-    parcel_id: int | None = None
-    other_bag: str = ""
-
-    @property
-    def added(self) -> bool:
-        return self.outcome == ScanOutcome.ADDED
-
 
 _SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -124,9 +97,7 @@ def bag_add_parcels(*, bag: ConsolidationBag, tracking_numbers: Sequence[str], b
     for number in numbers:
         result = decided[number]
         if number in seen and result.added:
-            result = ScanResult(
-                number, ScanOutcome.ALREADY_IN_THIS_BAG, str(_("Already in this bag.")), result.parcel_id, bag.number
-            )
+            result = ScanResult(number, ScanOutcome.ALREADY_IN_THIS_BAG, result.parcel_id, bag.number)
         seen.add(number)
         results.append(result)
     return results
@@ -162,66 +133,47 @@ def _active_sheet_of_parcel():
 def _scan_refusal(number: str, parcel: Parcel | None, bag: ConsolidationBag, bagged_in: dict, by) -> ScanResult | None:
     """Why this scanned parcel cannot go into the bag, or None when it can."""
     if parcel is None:
-        return ScanResult(number, ScanOutcome.UNKNOWN, str(_("Unknown tracking number.")))
+        return ScanResult(number, ScanOutcome.UNKNOWN)
     other = bagged_in.get(parcel.pk, "")
     if other == bag.number:
-        return ScanResult(number, ScanOutcome.ALREADY_IN_THIS_BAG, str(_("Already in this bag.")), parcel.pk, other)
+        return ScanResult(number, ScanOutcome.ALREADY_IN_THIS_BAG, parcel.pk, other)
     if parcel.shop_id != bag.shop_id:
         return _other_shop(number, parcel, by)
     if parcel.status == ParcelStatus.CANCELLED:
-        return ScanResult(number, ScanOutcome.CANCELLED, str(_("The order was cancelled: do not ship.")), parcel.pk)
+        return ScanResult(number, ScanOutcome.CANCELLED, parcel.pk)
     handed_over = _handed_over(number, parcel, other)
     if handed_over is not None:
         return handed_over
     if other:
-        return ScanResult(
-            number, ScanOutcome.IN_OTHER_BAG, str(_("Already in bag %(bag)s.") % {"bag": other}), parcel.pk, other
-        )
+        return ScanResult(number, ScanOutcome.IN_OTHER_BAG, parcel.pk, other, {"bag": other})
     if parcel.platform == Platform.LAZADA and parcel.rts_at is None:
-        return ScanResult(
-            number,
-            ScanOutcome.NOT_READY_TO_SHIP,
-            str(_("Not ready to ship yet: Lazada takes a parcel into a bag only once it is marked ready to ship.")),
-            parcel.pk,
-        )
+        return ScanResult(number, ScanOutcome.NOT_READY_TO_SHIP, parcel.pk)
     return None
 
 
 def _other_shop(number: str, parcel: Parcel, by) -> ScanResult:
     """Named only to a user who may see that shop (a user limited to shops learns nothing of others)."""
-    if by is None or may_see_shop(by, parcel.shop_id):
-        message = _("Belongs to another shop (%(shop)s).") % {"shop": parcel.shop}
-    else:
-        message = _("Belongs to another shop.")
-    return ScanResult(number, ScanOutcome.OTHER_SHOP, str(message), parcel.pk)
+    details = {"shop": str(parcel.shop)} if by is None or may_see_shop(by, parcel.shop_id) else {}
+    return ScanResult(number, ScanOutcome.OTHER_SHOP, parcel.pk, details=details)
 
 
 def _handed_over(number: str, parcel: Parcel, other_bag: str) -> ScanResult | None:
     """A parcel on a handover sheet (loose or in its bag) or already picked up: where it is, which
     matters more to the clerk than the bag it travels in."""
     sheet = getattr(parcel, "sheet_number", None)
-    if sheet and other_bag:
-        message = _("Handed over on sheet %(sheet)s, in bag %(bag)s.") % {"sheet": sheet, "bag": other_bag}
-    elif sheet:
-        message = _("Handed over on sheet %(sheet)s.") % {"sheet": sheet}
+    if sheet:
+        details = {"sheet": sheet, "bag": other_bag}
     elif STATUS_RANK.get(parcel.status, 0) >= STATUS_RANK[ParcelStatus.HANDED_OVER]:
-        message = _("Already handed over (%(status)s).") % {"status": parcel.get_status_display()}
+        details = {"status": parcel.status}
     else:
         return None
-    return ScanResult(number, ScanOutcome.HANDED_OVER, str(message), parcel.pk, other_bag)
+    return ScanResult(number, ScanOutcome.HANDED_OVER, parcel.pk, other_bag, details)
 
 
 def _other_carrier(number: str, parcel: Parcel, carrier_id: int) -> ScanResult:
     bag_carrier = Carrier.objects.filter(pk=carrier_id).values_list("code", flat=True).first()
-    return ScanResult(
-        number,
-        ScanOutcome.OTHER_CARRIER,
-        str(
-            _("Carried by %(carrier)s; this bag holds %(bag_carrier)s parcels (one carrier per bag).")
-            % {"carrier": parcel.carrier.code if parcel.carrier else "—", "bag_carrier": bag_carrier}
-        ),
-        parcel.pk,
-    )
+    details = {"carrier": parcel.carrier.code if parcel.carrier else "—", "bag_carrier": bag_carrier}
+    return ScanResult(number, ScanOutcome.OTHER_CARRIER, parcel.pk, details=details)
 
 
 def _put_in_bag(bag: ConsolidationBag, parcels: list[Parcel], by) -> dict[str, ScanResult]:
@@ -239,16 +191,10 @@ def _put_in_bag(bag: ConsolidationBag, parcels: list[Parcel], by) -> dict[str, S
         holder = holders.get(parcel.pk)
         if holder == bag.number:
             added_ids.append(parcel.pk)
-            results[parcel.tracking_no] = ScanResult(
-                parcel.tracking_no, ScanOutcome.ADDED, str(_("Added.")), parcel.pk, bag.number
-            )
+            results[parcel.tracking_no] = ScanResult(parcel.tracking_no, ScanOutcome.ADDED, parcel.pk, bag.number)
         else:
             results[parcel.tracking_no] = ScanResult(
-                parcel.tracking_no,
-                ScanOutcome.IN_OTHER_BAG,
-                str(_("Already in bag %(bag)s.") % {"bag": holder}),
-                parcel.pk,
-                holder or "",
+                parcel.tracking_no, ScanOutcome.IN_OTHER_BAG, parcel.pk, holder or "", {"bag": holder}
             )
     if added_ids:
         parcel_state.parcels_advance(parcel_ids=added_ids, status=ParcelStatus.BAGGED, reason="bagged")

@@ -50,6 +50,8 @@ def test_the_json_endpoint_answers_one_result_per_scan_in_order_with_the_totals(
         (first.tracking_no, "already_in_this_bag", "notice"),
     ]
     assert body["results"][1]["message"] == "Unknown tracking number."
+    assert [row["tracking_no"] for row in body["parcels"]] == [first.tracking_no, second.tracking_no]
+    assert body["parcels"][0]["weight_kg"] == "0.800" and body["parcels"][0]["order_id"] == first.order.order_id
     assert body["totals"] == {
         "parcels": 2,
         "max_parcels": 300,

@@ -117,11 +117,51 @@
     results.forEach(function (entry) { logBody.insertBefore(logLine(entry), logBody.firstChild); });
     if (!results.length) { return; }
     var newest = results[results.length - 1];
-    last.className = "pc-scan-last " + newest.tone;
-    last.textContent = "";
-    last.appendChild(code(newest.tracking_no));
-    last.appendChild(document.createTextNode(" " + newest.message));
+    showLast(newest.tone, newest.tracking_no, newest.message);
     signal(results.some(function (entry) { return !entry.added; }));
+  }
+  function showLast(tone, number, message) {
+    var span = document.createElement("span");
+    span.textContent = message;
+    last.className = "pc-scan-last " + tone;
+    last.textContent = "";
+    if (number) { last.appendChild(code(number)); }
+    last.appendChild(span);
+  }
+  // The bag's contents: added parcels go on top of its list, as the page shows them after a reload.
+  var bagTable = document.getElementById("bag-parcels-table");
+  function showParcels(parcels, count) {
+    if (!parcels || !parcels.length) { return; }
+    var body = bagTable.querySelector("tbody");
+    var removeUrl = bagTable.dataset.removeUrl;
+    parcels.forEach(function (parcel, index) {
+      var row = document.createElement("tr");
+      row.appendChild(cell(document.createTextNode(String(count - parcels.length + index + 1))));
+      row.appendChild(cell(code(parcel.tracking_no)));
+      row.appendChild(cell(document.createTextNode(parcel.order_id)));
+      row.appendChild(cell(document.createTextNode(parcel.weight_kg || "—")));
+      row.appendChild(cell(document.createTextNode(parcel.added_at)));
+      if (removeUrl) {
+        var takeOut = document.createElement("form");
+        takeOut.method = "post";
+        takeOut.className = "pc-inline-form";
+        takeOut.action = removeUrl.replace(/\/0\/$/, "/" + parcel.id + "/");
+        var token = document.createElement("input");
+        token.type = "hidden";
+        token.name = "csrfmiddlewaretoken";
+        token.value = csrf;
+        var button = document.createElement("button");
+        button.type = "submit";
+        button.name = "_remove";
+        button.className = "pc-linkbutton";
+        button.textContent = bagTable.dataset.textTakeOut;
+        takeOut.appendChild(token);
+        takeOut.appendChild(button);
+        row.appendChild(cell(takeOut));
+      }
+      body.insertBefore(row, body.firstChild);
+    });
+    document.getElementById("bag-parcels-empty").hidden = true;
   }
   function showFailure(sent, message) {
     sent.forEach(function (item) {
@@ -130,8 +170,7 @@
       item.row.lastChild.textContent = "";
       item.row.lastChild.appendChild(badge("refused", message || text.textFailed));
     });
-    last.className = "pc-scan-last refused";
-    last.textContent = message || text.textFailed;
+    showLast("refused", "", message || text.textFailed);
     signal(true);
   }
   function showTotals(totals) {
@@ -144,6 +183,7 @@
     weight.className = totals.over_weight ? "pc-bad" : "";
     document.getElementById("scan-added").textContent = totals.added;
     document.getElementById("scan-refused").textContent = totals.refused;
+    document.getElementById("bag-parcels-count").textContent = totals.parcels;
   }
   function showQueue() {
     var waiting = queue.length + sending;
@@ -176,6 +216,7 @@
         if (answer.status === 200) {
           failures = 0;
           showResults(batch, answer.payload.results || []);
+          showParcels(answer.payload.parcels, answer.payload.totals.parcels);
         } else if (answer.status >= 500 && attempt < RETRIES) {
           attempt += 1;
           setTimeout(send, 500 * attempt);
@@ -230,6 +271,7 @@
       if (answer.status === 200) {
         rts.remove();
         showResults([], answer.payload.results || []);
+        showParcels(answer.payload.parcels, answer.payload.totals.parcels);
       } else {
         button.disabled = false;
         showFailure([], answer.payload.error);
