@@ -31,32 +31,36 @@ from ..selectors import bag_parcels, bag_totals
 from ..services.scan_results import scan_message
 from ..services.scanning import normalize_tracking_number, split_scanned_codes
 
-SCAN_LOG_SIZE = 500  # lines kept per bag and session: a bag holds at most 300 parcels
+SCAN_LOG_SIZE = 400  # lines kept per bag: a bag holds at most 300 parcels
+SCAN_LOGS_KEPT = 5  # bags whose log a session keeps (the session is read on every request)
 MAX_CODES_PER_REQUEST = 500
+_LOGS = "pickups.bag_scan_logs"
 
 
 class ScanLog:
-    """This bag's scans by this clerk (session), oldest first; `last` = lines of the latest request."""
+    """This bag's scans by this clerk, kept in the session: the lines (oldest first), how many lines
+    the latest request wrote (`last`), and the counts (which outlive lines dropped past the limit).
+    The session keeps the logs of the last few bags scanned into."""
 
     def __init__(self, request, bag: ConsolidationBag):
         self.session = request.session
-        self.key = f"pickups.bag_scan_log.{bag.pk}"
-        stored = self.session.get(self.key) or {}
+        self.bag_key = str(bag.pk)
+        stored = (self.session.get(_LOGS) or {}).get(self.bag_key) or {}
         self.entries: list[dict] = list(stored.get("entries", []))
         self.last: int = stored.get("last", 0)
+        self.added: int = stored.get("added", 0)
+        self.refused: int = stored.get("refused", 0)
 
     def append(self, entries: list[dict]) -> None:
         self.entries = (self.entries + entries)[-SCAN_LOG_SIZE:]
         self.last = len(entries)
-        self.session[self.key] = {"entries": self.entries, "last": self.last}
-
-    @property
-    def added(self) -> int:
-        return sum(1 for entry in self.entries if entry["added"])
-
-    @property
-    def refused(self) -> int:
-        return len(self.entries) - self.added
+        added = sum(1 for entry in entries if entry["added"])
+        self.added += added
+        self.refused += len(entries) - added
+        logs = dict(self.session.get(_LOGS) or {})
+        logs.pop(self.bag_key, None)
+        logs[self.bag_key] = {"entries": self.entries, "last": self.last, "added": self.added, "refused": self.refused}
+        self.session[_LOGS] = dict(list(logs.items())[-SCAN_LOGS_KEPT:])  # the most recently scanned last
 
     def newest_first(self) -> list[dict]:
         return shown(list(reversed(self.entries)))

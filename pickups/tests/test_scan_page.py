@@ -186,3 +186,29 @@ def test_the_bag_list_shows_only_the_users_shops(limited_client, shop):
     mine = open_bag(shop)
     html = limited_client.get(reverse("admin:pickups_consolidationbag_changelist")).content.decode()
     assert mine.number in html and theirs.number not in html
+
+
+def test_the_session_keeps_the_logs_of_the_last_bags_only_and_counts_past_the_kept_lines(warehouse_client, shop):
+    from pickups.admin import bag_scan
+
+    bags = [open_bag(shop) for _ in range(bag_scan.SCAN_LOGS_KEPT + 1)]
+    for bag in bags:
+        scan_json(warehouse_client, bag, ["NOPE-1"])
+    logs = warehouse_client.session[bag_scan._LOGS]
+    assert list(logs) == [str(bag.pk) for bag in bags[1:]]
+
+    totals = scan_json(warehouse_client, bags[-1], ["NOPE"] * (bag_scan.SCAN_LOG_SIZE + 10)).json()["totals"]
+    assert totals["refused"] == bag_scan.SCAN_LOG_SIZE + 11
+    assert len(warehouse_client.session[bag_scan._LOGS][str(bags[-1].pk)]["entries"]) == bag_scan.SCAN_LOG_SIZE
+
+
+def test_a_user_limited_to_a_shop_cannot_seal_another_shops_bag(limited_client, warehouse_user, shop):
+    from pickups.tests.test_services import open_bag as sealable_bag
+
+    theirs = sealable_bag(ShopFactory(code="rival"), parcels=1)
+    mine = sealable_bag(shop, parcels=1)
+    url = reverse("admin:pickups_consolidationbag_changelist")
+    limited_client.post(url, {"action": "seal_bags", "_selected_action": [theirs.pk, mine.pk]})
+    theirs.refresh_from_db()
+    mine.refresh_from_db()
+    assert (mine.status, theirs.status) == (BagStatus.SEALED, BagStatus.OPEN)

@@ -206,7 +206,10 @@
   }
   function pump() {
     if (sending || !queue.length) { showQueue(); return; }
-    var batch = queue.splice(0, BATCH);
+    if (queue[0].readyForm) { markReady(queue.shift().readyForm); return; }
+    var count = 0;
+    while (count < queue.length && count < BATCH && !queue[count].readyForm) { count += 1; }
+    var batch = queue.splice(0, count);
     sending = batch.length;
     showQueue();
     var numbers = batch.map(function (item) { return item.number; });
@@ -260,13 +263,12 @@
     enqueue();
     box.focus();
   });
-  // "Mark ready to ship and add" on a refused Lazada line: the same answer as a scan.
-  document.getElementById("scan-results").addEventListener("submit", function (event) {
-    var rts = event.target.closest(".pc-rts-form");
-    if (!rts) { return; }
-    event.preventDefault();
+  // "Mark ready to ship and add" on a refused Lazada line: queued like a scan (the log is written
+  // by one request at a time), answered like one.
+  function markReady(rts) {
     var button = rts.querySelector("button");
-    button.disabled = true;
+    sending = 1;
+    showQueue();
     post(rts.action, new FormData(rts), null).then(function (answer) {
       if (answer.status === 200) {
         rts.remove();
@@ -277,8 +279,22 @@
         showFailure([], answer.payload.error);
       }
       showTotals(answer.payload.totals);
+    }, function () {
+      button.disabled = false;
+      showFailure([], null);
+    }).then(function () {
+      sending = 0;
       box.focus();
-    }, function () { button.disabled = false; showFailure([], null); });
+      pump();
+    });
+  }
+  document.getElementById("scan-results").addEventListener("submit", function (event) {
+    var rts = event.target.closest(".pc-rts-form");
+    if (!rts) { return; }
+    event.preventDefault();
+    rts.querySelector("button").disabled = true;
+    queue.push({ readyForm: rts });
+    pump();
   });
   showQueue();
   box.focus();
