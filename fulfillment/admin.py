@@ -31,6 +31,7 @@ from fulfillment.models import (
     TrackingEvent,
 )
 from fulfillment.parcel_state import rederive
+from fulfillment.whereabouts import parcel_whereabouts
 
 EVENTS_SHOWN = 50
 MAX_SKIPS_LISTED = 20  # a message line, not a report: the first ones with their reasons
@@ -249,6 +250,7 @@ class ParcelAdmin(ShopLimitedAdminMixin, EditedFieldsOnlyMixin, ShopTimeZoneMixi
                         ("order_link", "shop", "platform"),
                         ("carrier", "outlet", "tracking_no"),
                         ("status", "shop_time_zone"),
+                        "whereabouts",
                         ("weight_kg", "declared_value"),
                     )
                 },
@@ -292,6 +294,11 @@ class ParcelAdmin(ShopLimitedAdminMixin, EditedFieldsOnlyMixin, ShopTimeZoneMixi
     @admin.display(description=_("time zone"))
     def shop_time_zone(self, parcel):
         return parcel.shop.timezone
+
+    @admin.display(description=_("where it is"))
+    def whereabouts(self, parcel):
+        """Its bag, handover sheet and pickup, told by the apps that keep them (fulfillment.whereabouts)."""
+        return parcel_whereabouts(parcel)
 
     @admin.display(description=_("paid at"), ordering="paid_at")
     def paid_at_in_shop_time(self, parcel):

@@ -24,7 +24,8 @@ from .selectors import (
     handover_sheet_default_window,
     loose_parcels_available_for_sheet,
 )
-from .services.sheet_scans import SheetScan, handover_sheet_check_scans, split_scanned_codes
+from .services.scanning import split_scanned_codes
+from .services.sheet_scans import SheetScan, handover_sheet_check_scans
 
 
 class BagAddForm(forms.ModelForm):

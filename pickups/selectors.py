@@ -59,6 +59,32 @@ def bag_parcels(*, bag: ConsolidationBag) -> QuerySet[Parcel]:
     )
 
 
+@dataclass(frozen=True)
+class BagTotals:
+    parcels: int
+    parcels_weight_kg: Decimal  # the known weights only
+
+
+def bag_totals(*, bag: ConsolidationBag) -> BagTotals:
+    """What the scan page keeps in view: how many parcels and how heavy, in one aggregate."""
+    figures = BagItem.objects.filter(bag=bag).aggregate(parcels=Count("pk"), weight=Sum("parcel__weight_kg"))
+    return BagTotals(figures["parcels"], figures["weight"] or Decimal("0"))
+
+
+@dataclass(frozen=True)
+class ParcelPlace:
+    bag: ConsolidationBag | None
+    sheet: HandoverSheet | None  # the active sheet it is on, loose or in its bag
+
+
+def parcel_place(*, parcel: Parcel) -> ParcelPlace:
+    """Where a parcel is in the pickup workflow: its bag and the handover sheet that carries it."""
+    bag = ConsolidationBag.objects.filter(items__parcel=parcel).first()
+    on_sheet = Q(parcel=parcel) | Q(bag=bag) if bag is not None else Q(parcel=parcel)
+    item = HandoverItem.objects.filter(on_sheet, active=True).select_related("sheet").order_by("-pk").first()
+    return ParcelPlace(bag, item.sheet if item is not None else None)
+
+
 def bags_with_counts(queryset: QuerySet[ConsolidationBag] | None = None) -> QuerySet[ConsolidationBag]:
     queryset = ConsolidationBag.objects.all() if queryset is None else queryset
     return queryset.annotate(parcel_count=Count("items", distinct=True))

@@ -241,6 +241,8 @@ PARCEL_DERIVATION_STEPS = [
     "pickups.derivations.mark_bags_received",
     "monitoring.deadlines.derive_deadlines",
 ]
+# What the parcel's admin page says about where the parcel is, beyond fulfillment (fulfillment.whereabouts).
+PARCEL_WHEREABOUTS = ["pickups.admin.whereabouts.parcel_whereabouts_html"]
 
 # Error reports of uploads, kept privately for a day for the user who ran the import.
 IMPORT_REPORTS_DIR = env.str("IMPORT_REPORTS_DIR", default=str(BASE_DIR / "import-errors"))

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.admin import apply_each, messages_of, report_applied
+from fulfillment.access import ShopLimitedAdminMixin
 from fulfillment.models import Parcel
 
 from .. import services
@@ -25,20 +26,19 @@ from ..forms import (
     BagAddForm,
     BagChangeForm,
     LostBagForm,
-    ScanForm,
 )
 from ..models import (
-    BAG_MAX_PARCELS,
     BagStatus,
     ConsolidationBag,
 )
 from ..selectors import (
     bag_parcels,
 )
+from .bag_scan import BagScanViewsMixin
 
 
 @admin.register(ConsolidationBag)
-class ConsolidationBagAdmin(admin.ModelAdmin):
+class ConsolidationBagAdmin(ShopLimitedAdminMixin, BagScanViewsMixin, admin.ModelAdmin):
     list_display = (
         "number",
         "status",
@@ -243,8 +243,7 @@ class ConsolidationBagAdmin(admin.ModelAdmin):
     # -- extra pages ---------------------------------------------------------------------------
     def get_urls(self):
         view = self.admin_site.admin_view
-        return [
-            path("<int:pk>/scan/", view(self.scan_view), name="pickups_consolidationbag_scan"),
+        return self.scan_urls() + [
             path(
                 "<int:pk>/remove/<int:parcel_pk>/",
                 view(self.remove_parcel_view),
@@ -259,49 +258,11 @@ class ConsolidationBagAdmin(admin.ModelAdmin):
         ] + super().get_urls()
 
     def _bag_or_404(self, request, pk) -> ConsolidationBag:
-        bag = get_object_or_404(ConsolidationBag.objects.select_related("shop"), pk=pk)
+        """Through `get_queryset`: a bag of a shop the user may not see is "not found" on every page."""
+        bag = get_object_or_404(self.get_queryset(request).select_related("shop"), pk=pk)
         if not self.has_view_permission(request, bag):
             raise PermissionDenied
         return bag
-
-    def scan_view(self, request, pk):
-        """Scan or paste tracking numbers into an open bag; one result line per number."""
-        bag = self._bag_or_404(request, pk)
-        can_scan = bag.status == BagStatus.OPEN and request.user.has_perm("pickups.add_bagitem")
-        results = []
-        form = ScanForm()
-        if request.method == "POST":
-            if not request.user.has_perm("pickups.add_bagitem"):
-                raise PermissionDenied
-            form = ScanForm(request.POST)
-            if form.is_valid():
-                try:
-                    results = services.bag_add_parcels(
-                        bag=bag,
-                        tracking_numbers=services.split_tracking_numbers(form.cleaned_data["tracking_numbers"]),
-                        by=request.user,
-                    )
-                except ValidationError as error:
-                    self.message_user(request, messages_of(error), messages.ERROR)
-                form = ScanForm()  # empty again, ready for the next scan
-        parcels = list(bag_parcels(bag=bag))
-        added = sum(1 for r in results if r.added)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": _("Scan parcels into bag %(bag)s") % {"bag": bag.number},
-            "bag": bag,
-            "form": form,
-            "can_scan": can_scan,
-            "can_remove": bag.status == BagStatus.OPEN and request.user.has_perm("pickups.delete_bagitem"),
-            "results": results,
-            "added": added,
-            "refused": len(results) - added,
-            "parcels": parcels,
-            "total_parcel_weight": sum((p.weight_kg or 0 for p in parcels), 0),
-            "max_parcels": BAG_MAX_PARCELS,
-        }
-        return TemplateResponse(request, "admin/pickups/consolidationbag/scan.html", context)
 
     def remove_parcel_view(self, request, pk, parcel_pk):
         bag = self._bag_or_404(request, pk)

@@ -36,7 +36,8 @@ from ..selectors import (
     handover_sheet_contents,
     shop_free_pickup_eligibility,
 )
-from ..services.sheet_scans import handover_sheet_check_scans, normalise_scanned_code, split_scanned_codes
+from ..services.scanning import normalize_tracking_number, split_scanned_codes
+from ..services.sheet_scans import handover_sheet_check_scans
 
 
 @admin.register(HandoverSheet)
@@ -343,7 +344,7 @@ class HandoverSheetAdmin(ShopLimitedAdminMixin, ShopTimeZoneMixin, admin.ModelAd
         shop_id, carrier_id = request.GET.get("shop", ""), request.GET.get("carrier", "")
         shop = visible_shops(request.user).filter(pk=shop_id).first() if shop_id.isdigit() else None
         carrier = Carrier.objects.filter(pk=carrier_id).first() if carrier_id.isdigit() else None
-        code = normalise_scanned_code(request.GET.get("code", ""))
+        code = normalize_tracking_number(request.GET.get("code", ""))
         if not code:
             return JsonResponse({"error": str(_("Nothing was scanned."))}, status=400)
         earlier = set(split_scanned_codes(request.GET.get("scanned", "")))

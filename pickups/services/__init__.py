@@ -10,8 +10,6 @@ moved by fulfillment's parcel-state operations (`fulfillment.parcel_state`), nev
 from core.errors import TransitionNotAllowed
 
 from .bags import (
-    ScanOutcome,
-    ScanResult,
     bag_add_parcels,
     bag_create,
     bag_remove_parcel,
@@ -22,6 +20,7 @@ from .bags import (
 )
 from .common import PICKUP_CLOCK_TOLERANCE, TRANSITION_REPORTED_LOST
 from .measurements import bag_measure
+from .scan_results import ScanOutcome, ScanResult, scan_message
 from .sheets import (
     SheetDraft,
     handover_sheet_book,
@@ -53,6 +52,7 @@ __all__ = [
     "handover_sheet_create",
     "handover_sheet_draft",
     "handover_sheet_problems",
+    "scan_message",
     "split_tracking_numbers",
     "transition_refused",
 ]

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import TransitionNotAllowed
 from fulfillment import parcel_state
+from fulfillment.access import may_see_shop
 from fulfillment.models import STATUS_RANK, Carrier, Parcel, ParcelStatus, Platform, Shop
 
 from ..models import (
@@ -25,39 +24,16 @@ from ..models import (
     SortingCentre,
 )
 from .common import _generate_number, _record, _user
-
-
-class ScanOutcome(enum.StrEnum):
-    ADDED = "added"
-    UNKNOWN = "unknown"
-    ALREADY_IN_THIS_BAG = "already_in_this_bag"
-    IN_OTHER_BAG = "in_other_bag"
-    OTHER_SHOP = "other_shop"
-    CANCELLED = "cancelled"
-    HANDED_OVER = "handed_over"
-    OTHER_CARRIER = "other_carrier"
-    NOT_READY_TO_SHIP = "not_ready_to_ship"
-
-
-@dataclass(frozen=True)
-class ScanResult:
-    tracking_no: str
-    outcome: ScanOutcome
-    message: str
-    parcel_id: int | None = None
-    other_bag: str = ""
-
-    @property
-    def added(self) -> bool:
-        return self.outcome == ScanOutcome.ADDED
-
+from .scan_results import ScanOutcome, ScanResult
+from .scanning import normalize_tracking_numbers
 
 _SEPARATORS = re.compile(r"[\s,;]+")
 
 
 def split_tracking_numbers(text: str) -> list[str]:
-    """Numbers typed by a scanner (one per Enter) or pasted from a spreadsheet (lines, tabs, commas)."""
-    return [number for number in _SEPARATORS.split(text or "") if number]
+    """Numbers typed by a scanner (one per Enter) or pasted from a spreadsheet (lines, tabs, commas),
+    each normalised (`scanning.normalize_tracking_number`)."""
+    return normalize_tracking_numbers(_SEPARATORS.split(text or ""))
 
 
 @transaction.atomic
@@ -83,8 +59,10 @@ def _lock_bag(bag: ConsolidationBag) -> ConsolidationBag:
 def bag_add_parcels(*, bag: ConsolidationBag, tracking_numbers: Sequence[str], by) -> list[ScanResult]:
     """Add scanned or pasted parcels to an open bag; one result per number, in the order given.
 
-    A parcel is refused when it is unknown, already in a bag, of another shop, cancelled, or already
-    on a handover sheet or picked up. Added parcels become `bagged` (never moving a status backwards).
+    Each number is normalised first (upper-case, no spaces, no scanner prefix: `scanning`). A parcel
+    is refused when it is unknown, already handed over (on a sheet, loose or in its bag, or picked
+    up), already in a bag, of another shop, cancelled, or a Lazada parcel not ready to ship. Added
+    parcels become `bagged` (never moving a status backwards).
     """
     bag = _lock_bag(bag)
     if bag.status != BagStatus.OPEN:
@@ -92,7 +70,7 @@ def bag_add_parcels(*, bag: ConsolidationBag, tracking_numbers: Sequence[str], b
             _("Bag %(bag)s is %(status)s: parcels can only be added to an open bag.")
             % {"bag": bag.number, "status": bag.get_status_display()}
         )
-    numbers = [n.strip() for n in tracking_numbers if n and n.strip()]
+    numbers = normalize_tracking_numbers(tracking_numbers)
     wanted = list(dict.fromkeys(numbers))
     by_number = _scanned_parcels(bag, wanted)
     bagged_in = dict(
@@ -104,7 +82,7 @@ def bag_add_parcels(*, bag: ConsolidationBag, tracking_numbers: Sequence[str], b
     carrier_id = BagItem.objects.filter(bag=bag).values_list("parcel__carrier_id", flat=True).first()
     for number in wanted:
         parcel = by_number.get(number)
-        refusal = _scan_refusal(number, parcel, bag, bagged_in)
+        refusal = _scan_refusal(number, parcel, bag, bagged_in, by)
         if refusal is None and carrier_id is not None and parcel.carrier_id != carrier_id:
             refusal = _other_carrier(number, parcel, carrier_id)
         if refusal is None:
@@ -119,9 +97,7 @@ def bag_add_parcels(*, bag: ConsolidationBag, tracking_numbers: Sequence[str], b
     for number in numbers:
         result = decided[number]
         if number in seen and result.added:
-            result = ScanResult(
-                number, ScanOutcome.ALREADY_IN_THIS_BAG, str(_("Already in this bag.")), result.parcel_id, bag.number
-            )
+            result = ScanResult(number, ScanOutcome.ALREADY_IN_THIS_BAG, result.parcel_id, bag.number)
         seen.add(number)
         results.append(result)
     return results
@@ -133,7 +109,7 @@ def _scanned_parcels(bag: ConsolidationBag, numbers: list[str]) -> dict[str, Par
     candidates = (
         Parcel.objects.select_for_update(of=("self",))
         .filter(tracking_no__in=numbers)
-        .annotate(on_sheet=Exists(HandoverItem.objects.filter(parcel=OuterRef("pk"), active=True)))
+        .annotate(sheet_number=Subquery(_active_sheet_of_parcel()))
         .order_by("pk")
     )
     by_number: dict[str, Parcel] = {}
@@ -144,54 +120,60 @@ def _scanned_parcels(bag: ConsolidationBag, numbers: list[str]) -> dict[str, Par
     return by_number
 
 
-def _scan_refusal(number: str, parcel: Parcel | None, bag: ConsolidationBag, bagged_in: dict) -> ScanResult | None:
+def _active_sheet_of_parcel():
+    """The number of the active handover sheet a parcel is on, loose or in its bag."""
+    return (
+        HandoverItem.objects.filter(active=True)
+        .filter(Q(parcel=OuterRef("pk")) | Q(bag__items__parcel=OuterRef("pk")))
+        .order_by("-pk")
+        .values("sheet__number")[:1]
+    )
+
+
+def _scan_refusal(number: str, parcel: Parcel | None, bag: ConsolidationBag, bagged_in: dict, by) -> ScanResult | None:
     """Why this scanned parcel cannot go into the bag, or None when it can."""
     if parcel is None:
-        return ScanResult(number, ScanOutcome.UNKNOWN, str(_("Unknown tracking number.")))
-    if parcel.pk in bagged_in:
-        other = bagged_in[parcel.pk]
-        if other == bag.number:
-            return ScanResult(number, ScanOutcome.ALREADY_IN_THIS_BAG, str(_("Already in this bag.")), parcel.pk, other)
-        return ScanResult(
-            number, ScanOutcome.IN_OTHER_BAG, str(_("Already in bag %(bag)s.") % {"bag": other}), parcel.pk, other
-        )
+        return ScanResult(number, ScanOutcome.UNKNOWN)
+    other = bagged_in.get(parcel.pk, "")
+    if other == bag.number:
+        return ScanResult(number, ScanOutcome.ALREADY_IN_THIS_BAG, parcel.pk, other)
     if parcel.shop_id != bag.shop_id:
-        return ScanResult(
-            number,
-            ScanOutcome.OTHER_SHOP,
-            str(_("Belongs to another shop (%(shop)s).") % {"shop": parcel.shop}),
-            parcel.pk,
-        )
+        return _other_shop(number, parcel, by)
     if parcel.status == ParcelStatus.CANCELLED:
-        return ScanResult(number, ScanOutcome.CANCELLED, str(_("The order was cancelled: do not ship.")), parcel.pk)
-    if parcel.on_sheet or STATUS_RANK.get(parcel.status, 0) >= STATUS_RANK[ParcelStatus.HANDED_OVER]:
-        return ScanResult(
-            number,
-            ScanOutcome.HANDED_OVER,
-            str(_("Already handed over (%(status)s).") % {"status": parcel.get_status_display()}),
-            parcel.pk,
-        )
+        return ScanResult(number, ScanOutcome.CANCELLED, parcel.pk)
+    handed_over = _handed_over(number, parcel, other)
+    if handed_over is not None:
+        return handed_over
+    if other:
+        return ScanResult(number, ScanOutcome.IN_OTHER_BAG, parcel.pk, other, {"bag": other})
     if parcel.platform == Platform.LAZADA and parcel.rts_at is None:
-        return ScanResult(
-            number,
-            ScanOutcome.NOT_READY_TO_SHIP,
-            str(_("Not ready to ship yet: Lazada takes a parcel into a bag only once it is marked ready to ship.")),
-            parcel.pk,
-        )
+        return ScanResult(number, ScanOutcome.NOT_READY_TO_SHIP, parcel.pk)
     return None
+
+
+def _other_shop(number: str, parcel: Parcel, by) -> ScanResult:
+    """Named only to a user who may see that shop (a user limited to shops learns nothing of others)."""
+    details = {"shop": str(parcel.shop)} if by is None or may_see_shop(by, parcel.shop_id) else {}
+    return ScanResult(number, ScanOutcome.OTHER_SHOP, parcel.pk, details=details)
+
+
+def _handed_over(number: str, parcel: Parcel, other_bag: str) -> ScanResult | None:
+    """A parcel on a handover sheet (loose or in its bag) or already picked up: where it is, which
+    matters more to the clerk than the bag it travels in."""
+    sheet = getattr(parcel, "sheet_number", None)
+    if sheet:
+        details = {"sheet": sheet, "bag": other_bag}
+    elif STATUS_RANK.get(parcel.status, 0) >= STATUS_RANK[ParcelStatus.HANDED_OVER]:
+        details = {"status": parcel.status}
+    else:
+        return None
+    return ScanResult(number, ScanOutcome.HANDED_OVER, parcel.pk, other_bag, details)
 
 
 def _other_carrier(number: str, parcel: Parcel, carrier_id: int) -> ScanResult:
     bag_carrier = Carrier.objects.filter(pk=carrier_id).values_list("code", flat=True).first()
-    return ScanResult(
-        number,
-        ScanOutcome.OTHER_CARRIER,
-        str(
-            _("Carried by %(carrier)s; this bag holds %(bag_carrier)s parcels (one carrier per bag).")
-            % {"carrier": parcel.carrier.code if parcel.carrier else "—", "bag_carrier": bag_carrier}
-        ),
-        parcel.pk,
-    )
+    details = {"carrier": parcel.carrier.code if parcel.carrier else "—", "bag_carrier": bag_carrier}
+    return ScanResult(number, ScanOutcome.OTHER_CARRIER, parcel.pk, details=details)
 
 
 def _put_in_bag(bag: ConsolidationBag, parcels: list[Parcel], by) -> dict[str, ScanResult]:
@@ -209,16 +191,10 @@ def _put_in_bag(bag: ConsolidationBag, parcels: list[Parcel], by) -> dict[str, S
         holder = holders.get(parcel.pk)
         if holder == bag.number:
             added_ids.append(parcel.pk)
-            results[parcel.tracking_no] = ScanResult(
-                parcel.tracking_no, ScanOutcome.ADDED, str(_("Added.")), parcel.pk, bag.number
-            )
+            results[parcel.tracking_no] = ScanResult(parcel.tracking_no, ScanOutcome.ADDED, parcel.pk, bag.number)
         else:
             results[parcel.tracking_no] = ScanResult(
-                parcel.tracking_no,
-                ScanOutcome.IN_OTHER_BAG,
-                str(_("Already in bag %(bag)s.") % {"bag": holder}),
-                parcel.pk,
-                holder or "",
+                parcel.tracking_no, ScanOutcome.IN_OTHER_BAG, parcel.pk, holder or "", {"bag": holder}
             )
     if added_ids:
         parcel_state.parcels_advance(parcel_ids=added_ids, status=ParcelStatus.BAGGED, reason="bagged")

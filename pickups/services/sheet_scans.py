@@ -5,7 +5,6 @@ accepted codes by `handover_sheet_create`, which checks everything again under r
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -16,32 +15,10 @@ from fulfillment.access import may_see_shop
 from fulfillment.models import Carrier, Parcel, ParcelStatus, Platform, Shop
 
 from ..models import BagItem, BagStatus, ConsolidationBag, HandoverItem
-
-# AIM symbology identifiers a scanner may send before the data ("]C1" Code 128 / GS1-128, "]A0"
-# Code 39, "]Q1" QR, "]E0" EAN …), and the "*" start/stop guards of Code 39 printed as text.
-_SYMBOLOGY_PREFIX = re.compile(r"^\][A-Za-z][0-9A-Za-z]")
-_INVISIBLE = re.compile(r"[\s\u200b\ufeff\x00-\x1f]+")
+from .scanning import normalize_tracking_number
 
 # Parcels a clerk may still put loose on a sheet (the service refuses the others, and so do we).
 HANDABLE_PARCEL_STATUSES = (ParcelStatus.SHIPPED, ParcelStatus.READY_TO_SHIP)
-
-
-def normalise_scanned_code(raw: str) -> str:
-    """What a scanner or a hand typed, as a bag or tracking number: no spaces or control characters,
-    no symbology identifier, no Code 39 "*" guards, upper case.
-
-    A helper of the same idea may live in `pickups/services/scanning.py` (the bag scan page); the two
-    should be merged.
-    """
-    code = _INVISIBLE.sub("", raw or "")
-    code = _SYMBOLOGY_PREFIX.sub("", code)
-    return code.strip("*").upper()
-
-
-def split_scanned_codes(text: str) -> list[str]:
-    """The codes of a "scanned codes, one a line" box (commas and semicolons also separate), normalised."""
-    codes = (normalise_scanned_code(part) for part in re.split(r"[\r\n,;]+", text or ""))
-    return [code for code in codes if code]
 
 
 @dataclass(frozen=True)
@@ -76,7 +53,7 @@ def handover_sheet_check_scans(
     """One verdict per code, in scanning order: added, or refused (not sealed, other carrier, other
     shop, already on a sheet, not ready, scanned twice, unknown). A code of a shop `user` may not see
     is unknown to them."""
-    codes = [normalise_scanned_code(code) for code in codes]
+    codes = [normalize_tracking_number(code) for code in codes]
     codes = [code for code in codes if code]
     if shop is None or carrier is None:
         message = _("Choose the shop and the pickup provider before scanning.")

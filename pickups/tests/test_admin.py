@@ -85,8 +85,10 @@ def test_scanning_shows_a_result_per_number(warehouse_client, shop):
     response = warehouse_client.post(
         reverse("admin:pickups_consolidationbag_scan", args=[bag.pk]),
         {"tracking_numbers": f"{good.tracking_no}\nNOPE-1\n{cancelled.tracking_no}\n"},
+        follow=True,
     )
     html = response.content.decode()
+    assert response.redirect_chain == [(reverse("admin:pickups_consolidationbag_scan", args=[bag.pk]), 302)]
     assert response.status_code == 200
     assert 'data-outcome="added"' in html and 'data-outcome="unknown"' in html and 'data-outcome="cancelled"' in html
     assert "Unknown tracking number." in html and "The order was cancelled" in html

@@ -14,7 +14,9 @@ from pickups.selectors import (
     handover_sheet_default_window,
     loose_parcels_available_for_sheet,
 )
-from pickups.services.sheet_scans import handover_sheet_check_scans, normalise_scanned_code, split_scanned_codes
+from pickups.services.scanning import normalize_tracking_number as normalise_scanned_code
+from pickups.services.scanning import split_scanned_codes
+from pickups.services.sheet_scans import handover_sheet_check_scans
 from pickups.tests.factories import PickupCoverageFactory, parcels_for
 from pickups.tests.test_admin import draft_sheet, weighed_bag
 
