@@ -13,7 +13,7 @@ from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +22,7 @@ from fulfillment.access import ShopLimitedAdminMixin, is_limited
 from fulfillment.models import (
     Carrier,
     CarrierOutlet,
+    EventArchive,
     Holiday,
     ImportRun,
     Order,
@@ -31,6 +32,7 @@ from fulfillment.models import (
     TrackingEvent,
 )
 from fulfillment.parcel_state import rederive
+from fulfillment.retention import archives_for
 from fulfillment.whereabouts import parcel_whereabouts
 
 EVENTS_SHOWN = 50
@@ -263,7 +265,7 @@ class ParcelAdmin(ShopLimitedAdminMixin, EditedFieldsOnlyMixin, ShopTimeZoneMixi
         ]
         fieldsets += self.extra_fieldsets(request, obj)
         fieldsets.append(
-            (_("Record"), {"fields": (("event_count", "created_at", "updated_at"),), "classes": ["collapse"]})
+            (_("Record"), {"fields": (("event_count", "created_at", "updated_at"), "archived_events"), "classes": ["collapse"]})
         )
         return fieldsets
 
@@ -296,6 +298,18 @@ class ParcelAdmin(ShopLimitedAdminMixin, EditedFieldsOnlyMixin, ShopTimeZoneMixi
         return parcel.shop.timezone
 
     @admin.display(description=_("where it is"))
+    @admin.display(description=_("archived events"))
+    def archived_events(self, parcel):
+        """The months of this parcel's life whose events were exported and removed (fulfillment.retention)."""
+        archives = archives_for(parcel)
+        if not archives:
+            return "—"
+        return format_html_join(
+            ", ",
+            "{} ({} → {})",
+            ((f"{a.month:%Y-%m}", in_shop_time(a.archived_at, parcel.shop), a.path) for a in archives),
+        )
+
     def whereabouts(self, parcel):
         """Its bag, handover sheet and pickup, told by the apps that keep them (fulfillment.whereabouts)."""
         return parcel_whereabouts(parcel)
@@ -407,6 +421,20 @@ class ImportRunAdmin(admin.ModelAdmin):
         return runs.filter(by=request.user) if is_limited(request.user) else runs
 
     # A record of what a command did: written by the commands only.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EventArchive)
+class EventArchiveAdmin(admin.ModelAdmin):
+    """What `archive_events` exported and removed: written by the command only."""
+
+    list_display = ("month", "events", "path", "archived_at")
+    readonly_fields = list_display
+
     def has_add_permission(self, request):
         return False
 

@@ -422,3 +422,20 @@ class ImportRun(models.Model):
 
     def __str__(self):
         return f"{self.command} {self.source}"
+
+
+class EventArchive(models.Model):
+    """A month of tracking events exported to a file and removed from the database (retention)."""
+
+    month = models.DateField(_("month"), unique=True, help_text=_("The first day of the month archived."))
+    path = models.CharField(_("file"), max_length=500)
+    events = models.PositiveIntegerField(_("events"))
+    archived_at = models.DateTimeField(_("archived at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("event archive")
+        verbose_name_plural = _("event archives")
+        ordering = ["-month"]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} → {self.path}"

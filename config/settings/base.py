@@ -207,9 +207,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Digests whose send failed (or whose worker died mid-send) are tried again when due.
     "send-due-digests": {"task": "notifications.tasks.send_due_digests", "schedule": 60.0},
+    # Monthly partitions of the tracking events, created ahead (PostgreSQL; nothing on SQLite).
+    "event-partitions": {"task": "fulfillment.tasks.event_partitions", "schedule": 24 * 3600.0},
     # Pushes whose processing failed are processed again from their stored bodies.
     "process-pushes": {"task": "live.tasks.process_pushes", "schedule": 300.0},
 }
+# What keeps a month of events from being archived (fulfillment.retention), by dotted path.
+EVENT_ARCHIVE_GUARDS = ["monitoring.retention.open_claims"]
 # After each scan (the Celery task and `scan_parcels`): the apps above monitoring, by dotted path.
 SCAN_FOLLOW_UPS = ["notifications.tasks.notify_after_scan"]
 

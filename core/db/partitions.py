@@ -70,6 +70,18 @@ def months(table: str) -> list[Month]:
     return sorted((int(n[len(prefix):][:4]), int(n[len(prefix):][4:6])) for n in names if n.startswith(prefix))
 
 
+def months_in_default(table: str, column: str) -> list[Month]:
+    """The months (UTC) of the rows waiting in the DEFAULT partition."""
+    if not is_partitioned(table):
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT extract(year FROM {quote(column)} AT TIME ZONE 'UTC')::int, "  # noqa: S608
+            f"extract(month FROM {quote(column)} AT TIME ZONE 'UTC')::int FROM {quote(default_name(table))}"
+        )
+        return sorted(tuple(row) for row in cursor.fetchall())
+
+
 def ensure_months(table: str, column: str, wanted: Iterable[Month]) -> list[Month]:
     """Create the missing partitions of `wanted` (moving their rows out of DEFAULT); returns those created."""
     if not is_partitioned(table):
@@ -142,7 +154,7 @@ def partition_table(
         cursor.execute(f"ALTER TABLE {quote(new)} ADD PRIMARY KEY ({quote(key)}, {quote(column)})")
         cursor.execute(f"ALTER TABLE {quote(new)} ADD CONSTRAINT {quote(unique[0] + '_p')} UNIQUE ({unique[1]})")
         for number, clause in enumerate(foreign_keys):
-            cursor.execute(f"ALTER TABLE {quote(new)} ADD CONSTRAINT {quote(f'{table}_fk{number}_p')} {clause}")
+            cursor.execute(f"ALTER TABLE {quote(new)} ADD CONSTRAINT {quote(f'{table}_fk{number}')} {clause}")
         cursor.execute(f"CREATE TABLE {quote(default_name(table) + '_p')} PARTITION OF {quote(new)} DEFAULT")
         wanted = set()
         if first is not None:
@@ -163,6 +175,7 @@ def partition_table(
                 [low, high],
             )
         cursor.execute(f"INSERT INTO {quote(new)} SELECT * FROM {quote(table)}")  # noqa: S608
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # check the copied keys now: tables are renamed next
         cursor.execute(f"ALTER TABLE {quote(table)} RENAME TO {quote(old)}")
         cursor.execute(f"DROP TABLE {quote(old)} CASCADE")
         cursor.execute(f"ALTER TABLE {quote(new)} RENAME TO {quote(table)}")

@@ -78,9 +78,18 @@ def _not_utf8_nor_gb18030(path) -> str:
     return _("%(path)s is neither UTF-8 nor GB18030 text; save it as CSV UTF-8 and try again.") % {"path": path}
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+MAX_GUNZIPPED_BYTES = 20 << 30
+
+
 def open_source(path: str | os.PathLike) -> SourceFile | WorkbookSource:
-    """The file's rows: an `.xlsx` workbook (told by its bytes, not its name) or a text file."""
-    return WorkbookSource(path) if is_workbook(path) else SourceFile(path)
+    """The file's rows: an `.xlsx` workbook or a gzip-compressed text file (an event archive; both told
+    by their bytes, not their names), or a text file."""
+    if is_workbook(path):
+        return WorkbookSource(path)
+    with open(path, "rb") as f:
+        compressed = f.read(2) == GZIP_MAGIC
+    return _GunzippedSource(path) if compressed else SourceFile(path)
 
 
 # A line (a CSV row or a JSON Lines object) longer than this is a broken file, not data: it is
@@ -270,3 +279,37 @@ def _json_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+class _GunzippedSource(SourceFile):
+    """A .gz text file, decompressed once to a private work file (removed on close) and read as text."""
+
+    def __init__(self, path: str | os.PathLike):
+        import gzip
+        import tempfile
+
+        handle, work = tempfile.mkstemp(prefix="parcel-gunzip-", suffix=".txt")
+        self._work = work
+        try:
+            with gzip.open(path, "rb") as packed, os.fdopen(handle, "wb") as plain:
+                while chunk := packed.read(_CHUNK):
+                    plain.write(chunk)
+                    if plain.tell() > MAX_GUNZIPPED_BYTES:
+                        raise ImportRefused(_("%(path)s unpacks to more than 20 GB: refused.") % {"path": path})
+        except (OSError, EOFError) as error:
+            os.unlink(work)
+            raise ImportRefused(_("%(path)s is not a readable gzip file (%(error)s).") % {"path": path, "error": error}) from None
+        except ImportRefused:
+            os.unlink(work)
+            raise
+        try:
+            super().__init__(work)
+        except BaseException:
+            os.unlink(work)
+            raise
+        self.path = str(path)
+
+    def close(self):
+        super().close()
+        if os.path.exists(self._work):
+            os.unlink(self._work)

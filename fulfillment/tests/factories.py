@@ -131,3 +131,12 @@ class HolidayFactory(factory.django.DjangoModelFactory):
     date = datetime.date(2026, 10, 1)
     is_working_day = False
     name = "National Day"
+
+
+class EventArchiveFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "fulfillment.EventArchive"
+
+    month = factory.Sequence(lambda n: datetime.date(2020 + n // 12, n % 12 + 1, 1))
+    path = factory.LazyAttribute(lambda o: f"/var/archive/events-{o.month:%Y-%m}.jsonl.gz")
+    events = 1000
