@@ -23,10 +23,19 @@ from monitoring.selectors.stalled import (
     MAX_PAGE,
     STALLED_CSV_COLUMNS,
     Page,
+    RuleCount,
+    Total,
+    destination,
+    one_row_per_parcel,
+    open_alerts_of,
+    outlet_names,
     page_without_count,
+    stalled_counts,
     stalled_ordering,
     stalled_parcels,
     stalled_parcels_export,
+    stalled_total,
+    with_open_alerts,
 )
 
 __all__ = [
@@ -34,5 +43,6 @@ __all__ = [
     "STALLED_CSV_COLUMNS", "UPDATE_HOURS", "Overview", "Page", "RateRow", "Scorecards", "ShopIds",
     "ShopIndicators", "dashboard_overview", "open_alerts", "outlet_scorecards", "page_without_count",
     "percent", "shop_indicators", "shop_timezone", "stalled_ordering", "stalled_parcels",
-    "stalled_parcels_export",
+    "stalled_parcels_export", "RuleCount", "Total", "destination", "one_row_per_parcel", "open_alerts_of",
+    "outlet_names", "stalled_counts", "stalled_total", "with_open_alerts",
 ]

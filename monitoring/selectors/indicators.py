@@ -82,7 +82,20 @@ class RateRow:
     updated_within_24h: int = 0
     update_decided: int = 0
     star_rating: int | None = None
+    rating_month: datetime.date | None = None  # the month of the imported Cainiao index rating
     outlet: CarrierOutlet | None = None
+
+    # A rate is judged against its target (coloured) only once this share of its parcels is decided:
+    # "100 %" of 3 decided parcels out of 66 says nothing yet about the day.
+    CONCLUSIVE_SHARE = Decimal("0.8")
+
+    @property
+    def pickup_conclusive(self) -> bool:
+        return bool(self.paid) and self.pickup_decided >= self.CONCLUSIVE_SHARE * self.paid
+
+    @property
+    def update_conclusive(self) -> bool:
+        return bool(self.picked_up) and self.update_decided >= self.CONCLUSIVE_SHARE * self.picked_up
 
     @property
     def pickup_rate(self) -> Decimal | None:
@@ -214,6 +227,7 @@ class Scorecards:
     outlets: list[RateRow]
     outlet_count: int  # all outlets with parcels in the period, shown or not
     shop_total: RateRow
+    no_outlet: RateRow  # the parcels with no outlet yet: with the outlets' rows, they add up to the shop
     targets: dict[str, Decimal]
 
     @property
@@ -231,8 +245,10 @@ def outlet_scorecards(
 ) -> Scorecards:
     """The two rates per courier outlet (the parcel's outlet) of the shop's parcels, and the shop's own.
 
-    The cohort is the shop's parcels paid in the period, as for the shop indicators. Parcels without an
-    outlet yet (not picked up) count only for the shop as a whole.
+    The cohort is the shop's parcels paid in the period, as for the shop indicators. A parcel counts for
+    its outlet (the e-waybill outlet, else its earliest event's) from payment, picked up or not, as
+    Cainiao counts every parcel assigned to the outlet; the parcels with no outlet yet form their own
+    row (`no_outlet`), so the outlets' rows add up to the shop's.
     `limit` keeps the worst outlets only (a national carrier network has thousands).
     """
     tz = shop_timezone(shop)
@@ -256,12 +272,14 @@ def outlet_scorecards(
     for row in scored:
         row.outlet = outlets[row.label]
         row.star_rating = row.outlet.star_rating
+        row.rating_month = row.outlet.rating_month if row.outlet.star_rating else None
         row.label = str(row.outlet)
     return Scorecards(
         shop=shop,
         date_from=date_from,
         date_to=date_to,
         outlets=scored,
+        no_outlet=rows.get(None) or RateRow(None),
         outlet_count=outlet_count,
         shop_total=shop_total,
         targets=PLATFORM_TARGETS.get(shop.platform, {}),

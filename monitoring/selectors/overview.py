@@ -11,7 +11,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from monitoring.models import Alert, AlertKind, AlertLevel
-from monitoring.selectors.common import open_alerts, shop_timezone
+from monitoring.selectors.common import ShopIds, open_alerts, shop_timezone
 
 DUE_SOON_HOURS = 8
 CHART_DAYS = 14
@@ -29,13 +29,19 @@ class Overview:
 DUE_SOON_LIMIT = 20
 
 
-def dashboard_overview(*, now: datetime.datetime | None = None) -> Overview:
+def _alerts(shop_ids: ShopIds):
+    alerts = Alert.objects.all()
+    return alerts if shop_ids is None else alerts.filter(parcel__shop_id__in=sorted(shop_ids))
+
+
+def dashboard_overview(*, now: datetime.datetime | None = None, shop_ids: ShopIds = None) -> Overview:
+    """The overview of the shops `shop_ids` (None: every shop)."""
     now = now or timezone.now()
     tz = shop_timezone()
 
     counts: dict[str, dict[str, int]] = {}
     # COUNT(*), not COUNT(id): the partial (kind, level) index then answers alone (index-only scan).
-    for row in open_alerts().values("kind", "level").annotate(n=Count("*")).order_by():
+    for row in open_alerts(shop_ids=shop_ids).values("kind", "level").annotate(n=Count("*")).order_by():
         counts.setdefault(row["kind"], {})[row["level"]] = row["n"]
     by_kind = []
     for kind, label in AlertKind.choices:
@@ -46,19 +52,19 @@ def dashboard_overview(*, now: datetime.datetime | None = None) -> Overview:
                 {"kind": kind, "label": label, "warning": warning, "overdue": overdue, "total": warning + overdue}
             )
 
-    soon = open_alerts().filter(due_at__gt=now, due_at__lte=now + datetime.timedelta(hours=DUE_SOON_HOURS))
+    soon = open_alerts(shop_ids=shop_ids).filter(due_at__gt=now, due_at__lte=now + datetime.timedelta(hours=DUE_SOON_HOURS))
     due_soon = list(
         soon.select_related("parcel", "parcel__shop", "parcel__carrier").order_by("due_at", "id")[:DUE_SOON_LIMIT]
     )
     due_soon_count = len(due_soon) if len(due_soon) < DUE_SOON_LIMIT else soon.count()
-    compensation = open_alerts().aggregate(total=Sum("compensation_estimate"))["total"] or Decimal("0")
+    compensation = open_alerts(shop_ids=shop_ids).aggregate(total=Sum("compensation_estimate"))["total"] or Decimal("0")
 
     # 14 local days including today; both series grouped in SQL by the local date.
     today = timezone.localdate(now, tz)
     first_day = today - datetime.timedelta(days=CHART_DAYS - 1)
     start = datetime.datetime.combine(first_day, datetime.time.min, tzinfo=tz)
     new = dict(
-        Alert.objects.filter(raised_at__gte=start)
+        _alerts(shop_ids).filter(raised_at__gte=start)
         .annotate(day=TruncDate("raised_at", tzinfo=tz))
         .values("day")
         .annotate(n=Count("*"))
@@ -66,7 +72,7 @@ def dashboard_overview(*, now: datetime.datetime | None = None) -> Overview:
         .values_list("day", "n")
     )
     resolved = dict(
-        Alert.objects.filter(resolved_at__gte=start)
+        _alerts(shop_ids).filter(resolved_at__gte=start)
         .annotate(day=TruncDate("resolved_at", tzinfo=tz))
         .values("day")
         .annotate(n=Count("*"))

@@ -1,30 +1,127 @@
-"""The stalled and overdue list."""
+"""The stalled and overdue list: one row per parcel with its open alerts, counts per rule and level.
+
+As Cainiao's package monitoring (包裹监控) shows it: a count per rule and state (即将超时 = warning,
+已超时 = overdue) that filters the list, a total, and each parcel once. A row is the parcel's
+*leading* alert — of its open alerts that match the filters, the one due first — so that sorting and
+paging stay on the alerts' indexes; the parcel's other open alerts are fetched for the page only.
+"""
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db.models import F, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 
+from fulfillment.models import CarrierOutlet, Shop
 from monitoring.filters import STALLED_SORTS, StalledParcelFilter
-from monitoring.models import Alert
-from monitoring.selectors.common import open_alerts
+from monitoring.models import Alert, AlertKind, AlertLevel
+from monitoring.selectors.common import ShopIds, open_alerts
+
+ROW_RELATIONS = ("parcel", "parcel__shop", "parcel__carrier", "parcel__outlet", "parcel__outlet__carrier", "parcel__order")
+# An alert without a deadline (a complaint to settle) leads only when its parcel has no other.
+NO_DEADLINE = datetime.datetime(9999, 12, 31, tzinfo=datetime.UTC)
+# Up to this many matching alerts the parcels are counted exactly; beyond, estimated from a sample.
+EXACT_TOTAL_LIMIT = 20_000
+TOTAL_SAMPLE = 2_000
 
 
-def stalled_parcels(*, data, now: datetime.datetime | None = None) -> tuple[StalledParcelFilter, QuerySet[Alert]]:
-    """Open alerts filtered by `data` (a QueryDict), sorted by `data["sort"]` (default: soonest due first).
+def _shops(shop_ids: ShopIds):
+    return None if shop_ids is None else Shop.objects.filter(pk__in=sorted(shop_ids))
 
-    Returns the bound FilterSet (for the form) and the filtered, sorted queryset. An invalid filter
-    value (an unknown shop, a level that does not exist) gives no rows, never a wider result: the form
-    shows the error, and the export refuses it.
-    """
-    base = open_alerts().select_related(
-        "parcel", "parcel__shop", "parcel__carrier", "parcel__outlet", "parcel__outlet__carrier", "parcel__order"
+
+def _due_key():
+    return Coalesce("due_at", Value(NO_DEADLINE))
+
+
+def one_row_per_parcel(alerts: QuerySet[Alert], conditions: Q) -> QuerySet[Alert]:
+    """Of each parcel's alerts in `alerts`, only the leading one: no other open alert of the parcel
+    meeting `conditions` is due earlier (or, due at the same instant, has a smaller id)."""
+    earlier = (
+        open_alerts()
+        .filter(conditions, parcel=OuterRef("parcel_id"))
+        .annotate(due_key=_due_key())
+        .filter(Q(due_key__lt=OuterRef("due_key")) | Q(due_key=OuterRef("due_key"), pk__lt=OuterRef("pk")))
     )
-    filterset = StalledParcelFilter(data, queryset=base, now=now)
-    queryset = filterset.qs if filterset.is_valid() else base.none()
+    return alerts.annotate(due_key=_due_key()).filter(~Exists(earlier))
+
+
+def stalled_parcels(
+    *, data, now: datetime.datetime | None = None, shop_ids: ShopIds = None
+) -> tuple[StalledParcelFilter, QuerySet[Alert]]:
+    """One row per parcel with open alerts matching `data` (a QueryDict), sorted by `data["sort"]`
+    (default: soonest due first), of the shops `shop_ids` only (None: every shop).
+
+    Returns the bound FilterSet (for the form) and the rows: each parcel's leading alert. An invalid
+    filter value (a shop not visible, a level that does not exist) gives no rows, never a wider
+    result: the form shows the error, and the export refuses it.
+    """
+    base = open_alerts(shop_ids=shop_ids).select_related(*ROW_RELATIONS)
+    filterset = StalledParcelFilter(data, queryset=base, now=now, shops=_shops(shop_ids))
+    if not filterset.is_valid():
+        return filterset, base.none()
+    queryset = one_row_per_parcel(filterset.qs, filterset.alert_conditions())
     return filterset, queryset.order_by(*stalled_ordering(data.get("sort")))
+
+
+@dataclass
+class RuleCount:
+    kind: str
+    label: str
+    warning: int
+    overdue: int
+
+    @property
+    def total(self) -> int:
+        return self.warning + self.overdue
+
+
+def stalled_counts(*, data, now: datetime.datetime | None = None, shop_ids: ShopIds = None) -> list[RuleCount]:
+    """Open alerts per rule and level under the filters of `data` except rule and level (the tabs
+    choose those): one GROUP BY over the (kind, level) index of the open alerts."""
+    rest = data.copy()
+    for name in ("kind", "level", "page", "sort", "format"):
+        rest.pop(name, None)
+    filterset = StalledParcelFilter(rest, queryset=open_alerts(shop_ids=shop_ids), now=now, shops=_shops(shop_ids))
+    if not filterset.is_valid():
+        return []
+    counts: dict[str, dict[str, int]] = {}
+    for row in filterset.qs.values("kind", "level").annotate(n=Count("*")).order_by():
+        counts.setdefault(row["kind"], {})[row["level"]] = row["n"]
+    return [
+        RuleCount(kind, str(label), counts[kind].get(AlertLevel.WARNING, 0), counts[kind].get(AlertLevel.OVERDUE, 0))
+        for kind, label in AlertKind.choices
+        if kind in counts
+    ]
+
+
+@dataclass
+class Total:
+    parcels: int
+    alerts: int
+    estimated: bool
+
+
+def stalled_total(*, rows: QuerySet[Alert], counts: list[RuleCount], conditions: Q, kind: str = "",
+                  level: str = "") -> Total:
+    """How many parcels the list holds. The matching alerts come from the tab counts. Within one rule
+    they are the parcels (at most one open alert per parcel and rule); up to EXACT_TOTAL_LIMIT alerts
+    the parcels are counted; beyond, the count is estimated from the alerts per parcel of the first
+    TOTAL_SAMPLE rows (as the admin estimates big tables instead of counting them)."""
+    alerts = sum(
+        (c.warning if level != AlertLevel.OVERDUE else 0) + (c.overdue if level != AlertLevel.WARNING else 0)
+        for c in counts
+        if not kind or c.kind == kind
+    )
+    if kind or not alerts:
+        return Total(parcels=alerts, alerts=alerts, estimated=False)
+    if alerts <= EXACT_TOTAL_LIMIT:
+        return Total(parcels=rows.order_by().count(), alerts=alerts, estimated=False)
+    sampled = list(rows.values_list("parcel_id", flat=True)[:TOTAL_SAMPLE])
+    per_parcel = open_alerts().filter(conditions, parcel_id__in=sampled).count() / max(len(sampled), 1)
+    return Total(parcels=int(round(alerts / max(per_parcel, 1.0), -2)), alerts=alerts, estimated=True)
 
 
 def stalled_ordering(sort: str | None) -> list:
@@ -64,12 +161,50 @@ def page_without_count(queryset: QuerySet, *, number: int, size: int) -> Page:
     return Page(rows=rows[:size], number=number, has_next=len(rows) > size, has_previous=number > 1)
 
 
+def open_alerts_of(parcel_ids: Iterable[int]) -> dict[int, list[Alert]]:
+    """Every open alert of these parcels (a page's, or a chunk of the export's), due first."""
+    alerts: dict[int, list[Alert]] = {}
+    for alert in open_alerts().filter(parcel_id__in=sorted(set(parcel_ids))).order_by("due_at", "id"):
+        alerts.setdefault(alert.parcel_id, []).append(alert)
+    return alerts
+
+
+def with_open_alerts(rows: list[Alert]) -> list[Alert]:
+    """The page's rows, each with `open_alerts`: all open alerts of its parcel (one query)."""
+    alerts = open_alerts_of(row.parcel_id for row in rows)
+    for row in rows:
+        row.open_alerts = alerts.get(row.parcel_id, [row])
+        row.other_alerts = [a for a in row.open_alerts if a.pk != row.pk]
+    return rows
+
+
+OUTLET_NAMES_OFFERED = 200
+
+
+def outlet_names() -> list[str]:
+    """Names the outlet search box suggests (the browser narrows them as the manager types)."""
+    names = CarrierOutlet.objects.exclude(name="").order_by("name").values_list("name", flat=True).distinct()
+    return list(names[:OUTLET_NAMES_OFFERED])
+
+
+def destination(province: str, city: str) -> str:
+    """The destination once: Lazada names Bangkok as both province and city ("Bangkok Bangkok")."""
+    province, city = (province or "").strip(), (city or "").strip()
+    if not city or city.casefold() == province.casefold():
+        return province
+    if not province:
+        return city
+    return f"{province} {city}"
+
+
 STALLED_CSV_COLUMNS = (
+    "parcel_id",
     "parcel__tracking_no",
     "parcel__carrier__code",
     "parcel__shop__code",
     "parcel__platform",
     "parcel__outlet__code",
+    "parcel__outlet__name",
     "kind",
     "level",
     "raised_at",
@@ -83,9 +218,22 @@ STALLED_CSV_COLUMNS = (
     "parcel__order__dest_city",
     "compensation_estimate",
 )
+EXPORT_CHUNK = 2000
 
 
-def stalled_parcels_export(*, queryset: QuerySet[Alert]):
-    """The rows of the CSV export, streamed from the database in chunks (no list of a million rows)."""
-    return queryset.values_list(*STALLED_CSV_COLUMNS).iterator(chunk_size=2000)
+def stalled_parcels_export(*, queryset: QuerySet[Alert]) -> Iterator[tuple[dict, list[Alert]]]:
+    """The export's rows — the list's rows, one per parcel — each as (its values, all open alerts of
+    its parcel); streamed in chunks (no list of a million rows, one extra query per chunk)."""
+    chunk: list[dict] = []
+    for values in queryset.values(*STALLED_CSV_COLUMNS).iterator(chunk_size=EXPORT_CHUNK):
+        chunk.append(values)
+        if len(chunk) == EXPORT_CHUNK:
+            yield from _with_alerts(chunk)
+            chunk = []
+    yield from _with_alerts(chunk)
 
+
+def _with_alerts(chunk: list[dict]) -> Iterator[tuple[dict, list[Alert]]]:
+    alerts = open_alerts_of(values["parcel_id"] for values in chunk) if chunk else {}
+    for values in chunk:
+        yield values, alerts.get(values["parcel_id"], [])
