@@ -169,7 +169,7 @@ def stalled(request):
     return render(
         request, "monitoring/stalled.html", _("Stalled and overdue parcels"),
         filter=filterset, page=page, sort_links=_sort_links(params), base_query=params.urlencode(),
-        csv_query=csv_params.urlencode(), outlet_names=selectors.outlet_names(),
+        csv_query=csv_params.urlencode(), outlet_names=selectors.outlet_names(shop_ids=shop_ids),
         **_tabs_and_total(request, filterset, queryset, params, shop_ids),
     )
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
-from fulfillment.models import CarrierOutlet, Shop
+from fulfillment.models import CarrierOutlet, Parcel, Shop
 from monitoring.filters import STALLED_SORTS, StalledParcelFilter
 from monitoring.models import Alert, AlertKind, AlertLevel
 from monitoring.selectors.common import ShopIds, open_alerts
@@ -181,9 +181,13 @@ def with_open_alerts(rows: list[Alert]) -> list[Alert]:
 OUTLET_NAMES_OFFERED = 200
 
 
-def outlet_names() -> list[str]:
-    """Names the outlet search box suggests (the browser narrows them as the manager types)."""
-    names = CarrierOutlet.objects.exclude(name="").order_by("name").values_list("name", flat=True).distinct()
+def outlet_names(*, shop_ids: ShopIds = None) -> list[str]:
+    """Names the outlet search box suggests (the browser narrows them as the manager types); for a
+    user limited to shops, only outlets that handled a parcel of those shops."""
+    outlets = CarrierOutlet.objects.exclude(name="")
+    if shop_ids is not None:
+        outlets = outlets.filter(Exists(Parcel.objects.filter(outlet=OuterRef("pk"), shop_id__in=sorted(shop_ids))))
+    names = outlets.order_by("name").values_list("name", flat=True).distinct()
     return list(names[:OUTLET_NAMES_OFFERED])
 
 
