@@ -132,6 +132,11 @@ class StalledParcelFilter(django_filters.FilterSet):
         return queryset.filter(remote_destination()) if value else queryset.exclude(remote_destination())
 
 
+# An <input type="date"> holds an ISO date whatever the language; rendered in the language's own date
+# format (zh-hans: 2026/06/01) the browser would show it blank.
+ISO_DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
 class IndicatorPeriodForm(forms.Form):
     """The shop and the period (local dates, both included) of the indicators and scorecards.
 
@@ -144,10 +149,10 @@ class IndicatorPeriodForm(forms.Form):
 
     shop = forms.ModelChoiceField(queryset=Shop.objects.all(), label=_("Shop"), required=False)
     date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=DATE_BOUNDS
+        label=_("From"), required=False, widget=ISO_DATE_INPUT, validators=DATE_BOUNDS
     )
     date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=DATE_BOUNDS
+        label=_("To"), required=False, widget=ISO_DATE_INPUT, validators=DATE_BOUNDS
     )
 
     MAX_DAYS = 92
