@@ -308,4 +308,4 @@ class Complaint(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} {self.parcel}"
+        return f"{dict(AlertKind.choices).get(self.kind, self.kind)} {self.parcel}"

@@ -228,7 +228,7 @@ def _period(request):
             date_from = date_to
     if shop is None:
         shop = shops.order_by("code").first()
-    if not form.is_bound:
+    if not form.errors:  # show the shop and the dates used, defaults included (a box left empty says nothing)
         form = IndicatorPeriodForm(initial={"shop": shop, "date_from": date_from, "date_to": date_to}, shops=shops)
     return form, shop, date_from, date_to
 

@@ -161,3 +161,13 @@ def test_the_monitoring_admin_lists_and_pages_keep_to_the_users_shops(manager_cl
     assert "AAA0001" in listing and "BBB0001" not in listing
     assert own.status_code == 200
     assert other.status_code == 302  # "does not exist": back to the list with a message
+
+
+def test_period_boxes_show_the_dates_used_in_iso_whatever_the_language(manager_client):
+    shop = ShopFactory(code="a")
+    manager_client.post(reverse("set_language"), {"language": "zh-hans"})
+
+    html = manager_client.get(reverse("admin:dashboard_outlets"), {"shop": shop.pk}).content.decode()
+
+    today = timezone.localdate(timezone.now())
+    assert f'type="date" name="date_to" value="{today:%Y-%m-%d}"' in html
