@@ -28,6 +28,7 @@ STALLED_SORTS = {
 
 # A filter of hours beyond a year is a typo (and beyond a timestamp's range, an error page).
 MAX_HOURS = 24 * 366
+MAX_OUTLETS_MATCHED = 500  # an outlet search matching more says too little to filter by
 DATE_BOUNDS = [MinValueValidator(datetime.date(2000, 1, 1)), MaxValueValidator(datetime.date(2100, 12, 31))]
 
 
@@ -91,6 +92,12 @@ class StalledParcelFilter(django_filters.FilterSet):
         if shops is not None:  # only the shops the user may see are offered (and accepted)
             self.filters["shop"].queryset = shops.only("id", "code", "name")
 
+    PARCEL_FILTERS = ("shop", "platform", "carrier", "outlet", "min_hours", "remote")
+
+    def narrows_parcels(self) -> bool:
+        """True when a filter on the parcel is set (counting then joins the parcels)."""
+        return any(self.form.cleaned_data.get(name) not in (None, "") for name in self.PARCEL_FILTERS)
+
     def alert_conditions(self) -> Q:
         """The conditions on the alert itself (rule, level, due window), without those on its parcel:
         the one-row-per-parcel list picks each parcel's leading alert among the alerts they keep."""
@@ -109,8 +116,14 @@ class StalledParcelFilter(django_filters.FilterSet):
         value = (value or "").strip()
         if not value:
             return queryset
-        outlets = CarrierOutlet.objects.filter(Q(code=value) | Q(name__icontains=value)).values("pk")
-        return queryset.filter(parcel__outlet__in=outlets)
+        # The outlet ids first (a small table): as a subquery, PostgreSQL would plan the parcels' side
+        # before knowing how few outlets match.
+        outlets = list(
+            CarrierOutlet.objects.filter(Q(code=value) | Q(name__icontains=value)).values_list("pk", flat=True)[
+                :MAX_OUTLETS_MATCHED
+            ]
+        )
+        return queryset.filter(parcel__outlet_id__in=outlets)
 
     def filter_min_hours(self, queryset, name, value):
         if value is None:

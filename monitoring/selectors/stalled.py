@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
+from core.db.dialect import estimated_query_cost
 from fulfillment.models import CarrierOutlet, Parcel, Shop
 from monitoring.filters import STALLED_SORTS, StalledParcelFilter
 from monitoring.models import Alert, AlertKind, AlertLevel
@@ -25,7 +26,10 @@ ROW_RELATIONS = ("parcel", "parcel__shop", "parcel__carrier", "parcel__outlet", 
 NO_DEADLINE = datetime.datetime(9999, 12, 31, tzinfo=datetime.UTC)
 # Up to this many matching alerts the parcels are counted exactly; beyond, estimated from a sample.
 EXACT_TOTAL_LIMIT = 20_000
-TOTAL_SAMPLE = 2_000
+TOTAL_SAMPLE = 500
+# With a filter on the parcel, alerts are counted per rule and level when the planner expects the
+# count to cost at most this (its cost units: ~1 per page read); beyond, the counts are estimated.
+EXACT_COUNT_COST = 20_000
 
 
 def _shops(shop_ids: ShopIds):
@@ -72,28 +76,50 @@ class RuleCount:
     label: str
     warning: int
     overdue: int
+    estimated: bool = False
 
     @property
     def total(self) -> int:
         return self.warning + self.overdue
 
 
+def _counts_by_kind_level(alerts: QuerySet[Alert]) -> dict[tuple[str, str], int]:
+    return {(r["kind"], r["level"]): r["n"] for r in alerts.values("kind", "level").annotate(n=Count("*")).order_by()}
+
+
 def stalled_counts(*, data, now: datetime.datetime | None = None, shop_ids: ShopIds = None) -> list[RuleCount]:
     """Open alerts per rule and level under the filters of `data` except rule and level (the tabs
-    choose those): one GROUP BY over the (kind, level) index of the open alerts."""
+    choose those).
+
+    Without a filter on the parcel it is one GROUP BY over the (kind, level) index of the open
+    alerts. A filter on the parcel (a shop, an outlet, hours since the last node, …) joins the
+    parcels: when the planner expects that to cost more than EXACT_COUNT_COST, the counts are estimated
+    (the planner's rows, shared out as all open alerts are among rules and levels), as the admin
+    estimates its big tables instead of counting them.
+    """
     rest = data.copy()
     for name in ("kind", "level", "page", "sort", "format"):
         rest.pop(name, None)
     filterset = StalledParcelFilter(rest, queryset=open_alerts(shop_ids=shop_ids), now=now, shops=_shops(shop_ids))
     if not filterset.is_valid():
         return []
-    counts: dict[str, dict[str, int]] = {}
-    for row in filterset.qs.values("kind", "level").annotate(n=Count("*")).order_by():
-        counts.setdefault(row["kind"], {})[row["level"]] = row["n"]
+    estimated = False
+    if shop_ids is not None or filterset.narrows_parcels():
+        plan = estimated_query_cost(filterset.qs.order_by())
+        if plan is not None and plan[1] > EXACT_COUNT_COST:
+            expected = plan[0]
+            everywhere = _counts_by_kind_level(open_alerts())
+            share = expected / max(sum(everywhere.values()), 1)
+            counts = {key: round(n * share) for key, n in everywhere.items()}
+            estimated = True
+    if not estimated:
+        counts = _counts_by_kind_level(filterset.qs)
+    kinds = {kind for kind, _level in counts}
     return [
-        RuleCount(kind, str(label), counts[kind].get(AlertLevel.WARNING, 0), counts[kind].get(AlertLevel.OVERDUE, 0))
+        RuleCount(kind, str(label), counts.get((kind, AlertLevel.WARNING), 0), counts.get((kind, AlertLevel.OVERDUE), 0),
+                  estimated)
         for kind, label in AlertKind.choices
-        if kind in counts
+        if kind in kinds
     ]
 
 
@@ -108,20 +134,24 @@ def stalled_total(*, rows: QuerySet[Alert], counts: list[RuleCount], conditions:
                   level: str = "") -> Total:
     """How many parcels the list holds. The matching alerts come from the tab counts. Within one rule
     they are the parcels (at most one open alert per parcel and rule); up to EXACT_TOTAL_LIMIT alerts
-    the parcels are counted; beyond, the count is estimated from the alerts per parcel of the first
-    TOTAL_SAMPLE rows (as the admin estimates big tables instead of counting them)."""
+    the parcels are counted; beyond, or when the counts are estimates, the parcels are estimated from
+    the alerts per parcel of the first TOTAL_SAMPLE rows."""
     alerts = sum(
         (c.warning if level != AlertLevel.OVERDUE else 0) + (c.overdue if level != AlertLevel.WARNING else 0)
         for c in counts
         if not kind or c.kind == kind
     )
+    estimated = any(c.estimated for c in counts)
     if kind or not alerts:
-        return Total(parcels=alerts, alerts=alerts, estimated=False)
-    if alerts <= EXACT_TOTAL_LIMIT:
+        return Total(parcels=alerts, alerts=alerts, estimated=estimated)
+    if alerts <= EXACT_TOTAL_LIMIT and not estimated:
         return Total(parcels=rows.order_by().count(), alerts=alerts, estimated=False)
-    sampled = list(rows.values_list("parcel_id", flat=True)[:TOTAL_SAMPLE])
-    per_parcel = open_alerts().filter(conditions, parcel_id__in=sampled).count() / max(len(sampled), 1)
-    return Total(parcels=int(round(alerts / max(per_parcel, 1.0), -2)), alerts=alerts, estimated=True)
+    sample = open_alerts().filter(conditions)
+    sampled = list(one_row_per_parcel(sample, conditions).order_by("due_at", "id").values_list("parcel_id", flat=True)[
+        :TOTAL_SAMPLE
+    ])
+    per_parcel = sample.filter(parcel_id__in=sampled).count() / max(len(sampled), 1)
+    return Total(parcels=int(round(alerts / max(per_parcel, 1.0), -1)), alerts=alerts, estimated=True)
 
 
 def stalled_ordering(sort: str | None) -> list:

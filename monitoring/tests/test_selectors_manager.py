@@ -176,3 +176,18 @@ def test_destination_is_shown_once():
     assert selectors.destination("广东省", "深圳市") == "广东省 深圳市"
     assert selectors.destination("", "Cebu") == "Cebu"
     assert selectors.destination("Metro Manila", "") == "Metro Manila"
+
+
+@pytest.mark.postgres
+def test_counts_under_a_costly_parcel_filter_are_estimates_and_say_so(three_parcels, monkeypatch):
+    monkeypatch.setattr("monitoring.selectors.stalled.EXACT_COUNT_COST", 0)  # every join "costly"
+    data = QueryDict(f"shop={three_parcels['shop'].pk}")
+    filterset, rows = selectors.stalled_parcels(data=data, now=NOW)
+
+    counts = selectors.stalled_counts(data=data, now=NOW)
+    total = selectors.stalled_total(rows=rows, counts=counts, conditions=filterset.alert_conditions())
+
+    assert counts and all(c.estimated for c in counts)
+    assert total.estimated
+    # Without a filter on the parcel the counts stay exact: one pass over the (kind, level) index.
+    assert not any(c.estimated for c in selectors.stalled_counts(data=QueryDict(), now=NOW))
