@@ -58,3 +58,19 @@ def test_ticket_page_shows_the_tracking_history_and_the_deadline_in_the_shops_ti
     assert "June 2, 2026, 9 a.m." in html or "2026-06-02 09:00" in html  # the deadline, in Bangkok time
     assert "2026-06-01 09:00" in html  # the title too
     assert 'name="response"' in html
+
+
+def test_every_monitoring_admin_of_shop_data_keeps_to_the_users_shops():
+    """ShopLimitedAdminMixin first: its get_queryset then narrows every list, page and action."""
+    from django.contrib import admin
+
+    from fulfillment.access import ShopLimitedAdminMixin, shop_lookup_of
+    from monitoring import admin as monitoring_admin
+
+    checked = []
+    for model, model_admin in admin.site._registry.items():
+        if type(model_admin).__module__ != monitoring_admin.__name__ or shop_lookup_of(model) is None:
+            continue
+        assert type(model_admin).__bases__[0] is ShopLimitedAdminMixin, type(model_admin).__name__
+        checked.append(model._meta.model_name)
+    assert set(checked) >= {"alert", "stagnationticket", "complaint", "parcel"}
