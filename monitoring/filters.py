@@ -60,7 +60,7 @@ class StalledParcelFilter(django_filters.FilterSet):
         label=_("Courier outlet (name or code)"),
         widget=forms.TextInput(attrs={"size": 14, "list": "outlet-names", "autocomplete": "off"}),
     )
-    kind = django_filters.ChoiceFilter(choices=AlertKind.choices, label=_("Kind"))
+    kind = django_filters.ChoiceFilter(choices=AlertKind.choices, label=_("Rule"))
     level = django_filters.ChoiceFilter(choices=AlertLevel.choices, label=_("Level"))
     min_hours = django_filters.NumberFilter(
         method="filter_min_hours",
