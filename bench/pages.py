@@ -18,6 +18,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -36,6 +37,9 @@ def pages() -> list[tuple[str, str]]:
         ("dashboard: stalled (default)", "/admin/dashboard/stalled/"),
         ("dashboard: stalled shop+overdue", f"/admin/dashboard/stalled/?shop={shop_id}&level=overdue"),
         ("dashboard: stalled outlet", f"/admin/dashboard/stalled/?outlet={outlet.code if outlet else 'x'}"),
+        ("dashboard: stalled outlet name", f"/admin/dashboard/stalled/?outlet={quote((outlet.name or 'x')[:4]) if outlet else 'x'}"),
+        ("dashboard: stalled tab pickup overdue", "/admin/dashboard/stalled/?kind=pickup_overdue&level=overdue"),
+        ("dashboard: stalled tab warnings", "/admin/dashboard/stalled/?level=warning"),
         ("dashboard: stalled stagnation >=72h", "/admin/dashboard/stalled/?kind=stagnation&min_hours=72"),
         ("dashboard: stalled remote", "/admin/dashboard/stalled/?remote=true"),
         ("dashboard: stalled sort last node", "/admin/dashboard/stalled/?sort=-last_node"),

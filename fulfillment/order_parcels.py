@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from fulfillment import parcel_state
-from fulfillment.models import Carrier, Order, Parcel, Shop
+from fulfillment.models import Carrier, CarrierOutlet, Order, Parcel, Shop
 from fulfillment.parcel_state import parcel_fill_in
 
 # The order's own columns, copied from every row of the order.
@@ -48,6 +48,7 @@ class OrderParcelRow(Protocol):
     tracking_no: str
     shipped_at: datetime.datetime | None
     rts_at: datetime.datetime | None
+    outlet_code: str  # the e-waybill outlet of the carrier, or ""
 
 
 class RowOutcome(enum.Enum):
@@ -78,6 +79,7 @@ class OrderBatch:
     new_parcels: list[Parcel] = field(default_factory=list)
     dirty_parcels: set[Parcel] = field(default_factory=set)
     new_parcels_of: dict[tuple[str, str], list[Parcel]] = field(default_factory=dict)  # by order key
+    outlets: dict[tuple[int, str], CarrierOutlet] = field(default_factory=dict)  # by (carrier id, code)
 
 
 def order_batch_load(*, rows: Sequence[OrderParcelRow]) -> OrderBatch:
@@ -92,6 +94,7 @@ def order_batch_load(*, rows: Sequence[OrderParcelRow]) -> OrderBatch:
     for parcel in Parcel.objects.filter(order__in=list(orders.values())):
         parcels_of.setdefault(parcel.order_id, []).append(parcel)
     tracking_numbers = {r.tracking_no for r in rows if r.tracking_no}
+    outlet_codes = {r.outlet_code for r in rows if getattr(r, "outlet_code", "")}
     return OrderBatch(
         shops={s.code: s for s in Shop.objects.filter(code__in={r.shop_code for r in rows})},
         carriers={c.code: c for c in Carrier.objects.filter(code__in={r.carrier_code for r in rows if r.carrier_code})},
@@ -101,6 +104,9 @@ def order_batch_load(*, rows: Sequence[OrderParcelRow]) -> OrderBatch:
             (p.carrier_id, p.tracking_no): p
             for p in Parcel.objects.filter(tracking_no__in=tracking_numbers).select_related("order")
         },
+        outlets={(o.carrier_id, o.code): o for o in CarrierOutlet.objects.filter(code__in=outlet_codes)}
+        if outlet_codes
+        else {},
     )
 
 
@@ -125,8 +131,11 @@ def order_row_apply(*, batch: OrderBatch, row: OrderParcelRow) -> RowOutcome:
         batch.new_parcels.append(parcel)
         batch.new_parcels_of.setdefault(key, []).append(parcel)
         inserted = True
+    outlet_code = getattr(row, "outlet_code", "")
+    outlet = _outlet(batch, carrier, outlet_code) if carrier is not None and outlet_code else None
     if parcel_fill_in(
-        parcel=parcel, carrier=carrier, tracking_no=row.tracking_no, shipped_at=row.shipped_at, rts_at=row.rts_at
+        parcel=parcel, carrier=carrier, tracking_no=row.tracking_no, shipped_at=row.shipped_at, rts_at=row.rts_at,
+        outlet=outlet,
     ):
         updated = True
         if parcel.pk:
@@ -156,6 +165,14 @@ def _carrier(batch: OrderBatch, code: str) -> Carrier:
     if code not in batch.carriers:
         batch.carriers[code], _created = Carrier.objects.get_or_create(code=code, defaults={"name": code})
     return batch.carriers[code]
+
+
+def _outlet(batch: OrderBatch, carrier: Carrier, code: str) -> CarrierOutlet:
+    """The carrier's outlet of that code, created (code only) when unknown, as `import_events` does."""
+    key = (carrier.pk, code)
+    if key not in batch.outlets:
+        batch.outlets[key], _created = CarrierOutlet.objects.get_or_create(carrier=carrier, code=code)
+    return batch.outlets[key]
 
 
 def _shop(batch: OrderBatch, row: OrderParcelRow) -> Shop:

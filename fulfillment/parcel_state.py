@@ -19,7 +19,16 @@ from django.utils import timezone
 
 from core.db import dialect
 from fulfillment.derivations import DraftChange, derive_drafted, parcels_derive
-from fulfillment.models import STATUS_RANK, Carrier, EventCode, Parcel, ParcelDraft, ParcelStatus, TrackingEvent
+from fulfillment.models import (
+    STATUS_RANK,
+    Carrier,
+    CarrierOutlet,
+    EventCode,
+    Parcel,
+    ParcelDraft,
+    ParcelStatus,
+    TrackingEvent,
+)
 
 
 def statuses_below(status: str) -> list[str]:
@@ -261,7 +270,9 @@ def parcels_fold_new_events(*, after_event_id: int, reason: str = "events") -> l
 # --------------------------------------------------------------------------- order rows
 
 # What an order row may change on a stored parcel.
-ORDER_ROW_FIELDS = ("shop", "paid_at", "carrier", "tracking_no", "shipped_at", "rts_at", "status", "updated_at")
+ORDER_ROW_FIELDS = (
+    "shop", "paid_at", "carrier", "outlet", "tracking_no", "shipped_at", "rts_at", "status", "updated_at",
+)
 
 
 def parcel_fill_in(
@@ -271,14 +282,20 @@ def parcel_fill_in(
     tracking_no: str,
     shipped_at: datetime.datetime | None,
     rts_at: datetime.datetime | None,
+    outlet: CarrierOutlet | None = None,
 ) -> bool:
-    """Copy a row's carrier, tracking number and milestones onto the parcel; True if it changed.
+    """Copy a row's carrier, tracking number, e-waybill outlet and milestones onto the parcel; True if
+    it changed.
 
     The status follows the milestones (ready to ship, else shipped, else paid) and never moves backwards.
+    The e-waybill outlet (given when the waybill is opened, before any scan) is the parcel's outlet;
+    events fold into it only while it has none (`fold_events_sql` keeps an outlet no event names).
     """
     changed = False
     if carrier is not None and parcel.carrier_id != carrier.pk:
         parcel.carrier, changed = carrier, True
+    if outlet is not None and parcel.outlet_id != outlet.pk:
+        parcel.outlet, changed = outlet, True
     if tracking_no and parcel.tracking_no != tracking_no:
         parcel.tracking_no, changed = tracking_no, True
     for name, value in (("shipped_at", shipped_at), ("rts_at", rts_at)):

@@ -1,7 +1,9 @@
 """Admin for the monitoring data: thresholds (managers edit them), route standards, alerts, tickets, complaints.
 
 Alerts, tickets and complaints are written by the scan and the imports; here a manager reads them,
-resolves a false sign-off with a note and answers a stagnation ticket, both through the services.
+resolves a false sign-off complaint on its own page and answers a stagnation ticket on its page,
+both through the services. Every admin of shop data keeps to the user's shops
+(`ShopLimitedAdminMixin`, first base); policies and route standards are shared reference data.
 """
 
 from django import forms
@@ -14,11 +16,14 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import BigTableAdmin, ExactOrPrefixSearchMixin, in_shop_time
+from core.admin import BigTableAdmin, ExactOrPrefixSearchMixin, ShopTimeZoneMixin, in_shop_time
+from fulfillment.access import ShopLimitedAdminMixin
 from fulfillment.admin import ParcelAdmin
 from fulfillment.models import Parcel
 from monitoring.models import Alert, AlertKind, Complaint, RouteStandard, SlaPolicy, StagnationTicket
-from monitoring.services import alert_resolve, sla_policy_save, ticket_answer
+from monitoring.services import alert_resolve, complaint_resolve, sla_policy_save, ticket_answer
+
+EVENTS_SHOWN = 30
 
 
 class OpenResolvedFilter(admin.SimpleListFilter):
@@ -113,7 +118,7 @@ class ResolveForm(forms.Form):
 
 
 @admin.register(Alert)
-class AlertAdmin(BigTableAdmin):
+class AlertAdmin(ShopLimitedAdminMixin, ShopTimeZoneMixin, BigTableAdmin):
     list_display = (
         "parcel",
         "kind",
@@ -143,6 +148,7 @@ class AlertAdmin(BigTableAdmin):
     )
     actions = ["resolve_false_signoffs"]
     ordering = ("-raised_at",)
+    shop_timezone_lookup = "parcel__shop__timezone"
 
     def has_add_permission(self, request):
         return False
@@ -158,7 +164,7 @@ class AlertAdmin(BigTableAdmin):
         form = ResolveForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             resolved, refused = 0, []
-            for alert in queryset.select_related("parcel"):
+            for alert in self.get_queryset(request).filter(pk__in=queryset.values("pk")).select_related("parcel"):
                 try:
                     alert_resolve(alert=alert, by=request.user, note=form.cleaned_data["note"])
                     resolved += 1
@@ -211,9 +217,33 @@ class TicketAnswerForm(forms.ModelForm):
         return response
 
 
+def tracking_history(parcel, *, empty: str) -> str:
+    """The parcel's latest tracking events as a table, times in the shop's time zone."""
+    events = list(parcel.events.select_related("outlet").order_by("-occurred_at", "-pk")[:EVENTS_SHOWN])
+    if not events:
+        return empty
+    rows = format_html_join(
+        "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (in_shop_time(e.occurred_at, parcel.shop), e.get_code_display(), e.location or "-",
+             e.description or "-", (e.outlet.name or e.outlet.code) if e.outlet else "-")
+            for e in events
+        ),
+    )
+    return format_html(
+        '<table class="tracking-history"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>'
+        "</thead><tbody>{}</tbody></table>",
+        gettext("occurred at"), gettext("event"), gettext("location"), gettext("description"),
+        gettext("courier outlet"), rows,
+    )
+
+
 @admin.register(StagnationTicket)
-class StagnationTicketAdmin(ExactOrPrefixSearchMixin, admin.ModelAdmin):
-    """The change page is the answer form while the ticket waits for an answer."""
+class StagnationTicketAdmin(ShopLimitedAdminMixin, ShopTimeZoneMixin, ExactOrPrefixSearchMixin, admin.ModelAdmin):
+    """The change page is the answer form while the ticket waits for an answer, with the parcel's
+    tracking history; its times (deadline included) in the shop's time zone."""
+
+    shop_timezone_lookup = "parcel__shop__timezone"
 
     list_display = ("parcel", "opened_at", "response_warn_at", "response_due_at", "answered_at", "answered_by")
     list_filter = (AnsweredFilter,)
@@ -223,13 +253,20 @@ class StagnationTicketAdmin(ExactOrPrefixSearchMixin, admin.ModelAdmin):
     search_help_text = _("Tracking number, exact or its beginning.")
     form = TicketAnswerForm
     ordering = ("answered_at", "response_due_at")
-    base_readonly = ("parcel", "opened_at", "response_warn_at", "response_due_at", "answered_at", "answered_by")
+    base_readonly = (
+        "parcel", "opened_at", "response_warn_at", "response_due_at", "answered_at", "answered_by", "parcel_events",
+    )
+    fields = (*base_readonly, "response")
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("tracking history"))
+    def parcel_events(self, ticket):
+        return tracking_history(ticket.parcel, empty=gettext("No tracking event yet."))
 
     def can_answer(self, request, obj) -> bool:
         return (
@@ -252,20 +289,79 @@ class StagnationTicketAdmin(ExactOrPrefixSearchMixin, admin.ModelAdmin):
         obj.answered_at, obj.answered_by = answered.answered_at, answered.answered_by
 
 
+class ComplaintKindFilter(admin.SimpleListFilter):
+    """The complaint kinds by their labels (the column holds codes such as `false_signoff`)."""
+
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        present = set(model_admin.get_queryset(request).order_by().values_list("kind", flat=True).distinct())
+        return [(kind, label) for kind, label in AlertKind.choices if kind in present]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+class ComplaintResolveForm(forms.ModelForm):
+    """The complaint's page is its resolve form while it is open: the note says how it was settled."""
+
+    class Meta:
+        model = Complaint
+        fields = ("note",)
+        widgets = {"note": forms.Textarea(attrs={"rows": 4, "cols": 70})}
+        help_texts = {"note": _("How the complaint was settled; saving resolves it and its false sign-off alert.")}
+
+    def clean_note(self):
+        note = (self.cleaned_data.get("note") or "").strip()
+        if not note:
+            raise ValidationError(_("Write a note saying how the complaint was settled."))
+        return note
+
+
 @admin.register(Complaint)
-class ComplaintAdmin(ExactOrPrefixSearchMixin, admin.ModelAdmin):
-    list_display = ("parcel", "kind", "opened_at", "resolved_at", "resolved_by")
-    list_filter = (OpenResolvedFilter, "kind")
+class ComplaintAdmin(ShopLimitedAdminMixin, ShopTimeZoneMixin, ExactOrPrefixSearchMixin, admin.ModelAdmin):
+    list_display = ("parcel", "kind_label", "opened_at", "resolved_at", "resolved_by")
+    list_filter = (OpenResolvedFilter, ComplaintKindFilter)
     list_select_related = ("parcel", "resolved_by")
     exact_search_fields = ("parcel__tracking_no",)
     prefix_search_fields = ("parcel__tracking_no",)
-    readonly_fields = ("parcel", "kind", "opened_at", "resolved_at", "resolved_by", "note")
+    search_help_text = _("Tracking number, exact or its beginning.")
+    form = ComplaintResolveForm
+    shop_timezone_lookup = "parcel__shop__timezone"
+    base_readonly = ("parcel", "kind_label", "opened_at", "resolved_at", "resolved_by", "parcel_events")
+    fields = (*base_readonly, "note")
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_label(self, complaint):
+        return dict(AlertKind.choices).get(complaint.kind, complaint.kind)
+
+    @admin.display(description=_("tracking history"))
+    def parcel_events(self, complaint):
+        return tracking_history(complaint.parcel, empty=gettext("No tracking event yet."))
+
+    def can_resolve(self, request, obj) -> bool:
+        return obj is not None and obj.resolved_at is None and request.user.has_perm("monitoring.resolve_alert")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.base_readonly if self.can_resolve(request, obj) else (*self.base_readonly, "note")
+
+    def save_model(self, request, obj, form, change):
+        if not self.can_resolve(request, obj):
+            return
+        try:
+            resolved = complaint_resolve(complaint=obj, by=request.user, note=form.cleaned_data["note"])
+        except (ValidationError, PermissionDenied) as error:
+            self.message_user(request, _message(error), messages.ERROR)
+            return
+        obj.resolved_at, obj.resolved_by = resolved.resolved_at, resolved.resolved_by
+        self.message_user(request, gettext("The complaint is resolved."), messages.SUCCESS)
 
 
 # --------------------------------------------------------------------------- the parcel's page

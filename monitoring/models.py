@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import Parcel, Platform, SellerTier
@@ -277,7 +278,8 @@ class StagnationTicket(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.parcel} {self.opened_at:%Y-%m-%d %H:%M}"
+        # In the current time zone: the ticket's page renders in its shop's (core.admin.ShopTimeZoneMixin).
+        return f"{self.parcel} {timezone.localtime(self.opened_at):%Y-%m-%d %H:%M}"
 
 
 class Complaint(models.Model):
@@ -306,4 +308,4 @@ class Complaint(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} {self.parcel}"
+        return f"{dict(AlertKind.choices).get(self.kind, self.kind)} {self.parcel}"

@@ -239,6 +239,32 @@ def alert_resolve(*, alert: Alert, by, note: str) -> Alert:
 
 
 @transaction.atomic
+def complaint_resolve(*, complaint: Complaint, by, note: str) -> Complaint:
+    """A manager settles a false sign-off complaint from its own page: its parcel's open
+    `false_signoff` alert is resolved with the note (`alert_resolve`), and the complaint with it; a
+    complaint whose alert is already gone is resolved alone."""
+    if not by.has_perm("monitoring.resolve_alert"):
+        raise PermissionDenied(_("You may not resolve alerts."))
+    complaint = Complaint.objects.select_for_update(of=("self",)).get(pk=complaint.pk)
+    if complaint.resolved_at is not None:
+        raise TransitionNotAllowed(_("This complaint was already resolved on %(when)s.") % {"when": complaint.resolved_at})
+    alert = Alert.objects.filter(
+        parcel_id=complaint.parcel_id, kind=AlertKind.FALSE_SIGNOFF, resolved_at__isnull=True
+    ).first()
+    if alert is not None:
+        alert_resolve(alert=alert, by=by, note=note)
+        complaint.refresh_from_db()
+        if complaint.resolved_at is not None:
+            return complaint
+    note = (note or "").strip()
+    if not note:
+        raise TransitionNotAllowed(_("Write a note saying how the complaint was settled."))
+    complaint.resolved_at, complaint.resolved_by, complaint.note = timezone.now(), by, note
+    complaint.save(update_fields=["resolved_at", "resolved_by", "note"])
+    return complaint
+
+
+@transaction.atomic
 def ticket_answer(*, ticket: StagnationTicket, by, response: str) -> StagnationTicket:
     """Record the merchant's answer to a stagnation ticket (who, when, what).
 

@@ -8,7 +8,6 @@ Charts are inline SVG computed here (no JavaScript, nothing fetched from the int
 
 from __future__ import annotations
 
-import csv
 import datetime
 import functools
 from decimal import Decimal
@@ -16,20 +15,22 @@ from decimal import Decimal
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpResponseBadRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.exports import csv_cell
-from fulfillment.models import Shop
+from fulfillment.access import shop_ids_for, visible_shops
 from monitoring import selectors
 from monitoring.filters import STALLED_SORTS, IndicatorPeriodForm
+from monitoring.models import AlertLevel
+from monitoring.stalled_export import stalled_csv
 
 PAGE_SIZE = 50
 DEFAULT_PERIOD_DAYS = 14
 OUTLET_ROWS = 50
+CONCLUSIVE_PERCENT = int(selectors.RateRow.CONCLUSIVE_SHARE * 100)
 
 
 def dashboard_view(view):
@@ -127,7 +128,7 @@ def rate_chart(rows: list, targets: dict) -> dict:
 
 @dashboard_view
 def overview(request):
-    data = selectors.dashboard_overview()
+    data = selectors.dashboard_overview(shop_ids=shop_ids_for(request.user))
     chart = bar_chart(
         [{"label": formats.date_format(d["day"], "m-d"), "new": d["new"], "resolved": d["resolved"]}
          for d in data.daily],
@@ -139,7 +140,8 @@ def overview(request):
 
 @dashboard_view
 def stalled(request):
-    filterset, queryset = selectors.stalled_parcels(data=request.GET)
+    shop_ids = shop_ids_for(request.user)
+    filterset, queryset = selectors.stalled_parcels(data=request.GET, shop_ids=shop_ids)
     if request.GET.get("format") == "csv":
         if not filterset.is_valid():
             problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items())
@@ -152,67 +154,70 @@ def stalled(request):
     except ValueError:
         number = 1
     page = selectors.page_without_count(queryset, number=number, size=PAGE_SIZE)
+    selectors.with_open_alerts(page.rows)
     now = timezone.now()
     for alert in page.rows:
         last = alert.parcel.last_event_at
         alert.hours_since_last_node = None if last is None else int((now - last).total_seconds() // 3600)
         alert.hours_since_payment = int((now - alert.parcel.paid_at).total_seconds() // 3600)
-    sort = request.GET.get("sort", "due")
+        alert.destination = selectors.destination(alert.parcel.order.dest_province, alert.parcel.order.dest_city)
     params = request.GET.copy()
     params.pop("page", None)
     params.pop("format", None)
-    sort_links = {}
-    for name in STALLED_SORTS:
-        p = params.copy()
-        p["sort"] = f"-{name}" if sort == name else name
-        sort_links[name] = {"query": p.urlencode(), "active": sort.lstrip("-") == name,
-                            "descending": sort == f"-{name}"}
     csv_params = params.copy()
     csv_params["format"] = "csv"
     return render(
         request, "monitoring/stalled.html", _("Stalled and overdue parcels"),
-        filter=filterset, page=page, sort_links=sort_links, base_query=params.urlencode(),
-        csv_query=csv_params.urlencode(),
+        filter=filterset, page=page, sort_links=_sort_links(params), base_query=params.urlencode(),
+        csv_query=csv_params.urlencode(), outlet_names=selectors.outlet_names(shop_ids=shop_ids),
+        **_tabs_and_total(request, filterset, queryset, params, shop_ids),
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
+def _sort_links(params) -> dict:
+    sort = params.get("sort", "due")
+    links = {}
+    for name in STALLED_SORTS:
+        p = params.copy()
+        p["sort"] = f"-{name}" if sort == name else name
+        links[name] = {"query": p.urlencode(), "active": sort.lstrip("-") == name, "descending": sort == f"-{name}"}
+    return links
 
 
-CSV_HEADER = (
-    _("tracking number"), _("carrier"), _("shop"), _("platform"), _("courier outlet"), _("kind"), _("level"),
-    _("raised at"), _("due at"), _("paid at"), _("picked up at"), _("last valid node at"), _("status"),
-    _("order id"), _("destination province"), _("destination city"), _("compensation estimate"),
-)
+def _tabs_and_total(request, filterset, queryset, params, shop_ids) -> dict:
+    """The tabs of 包裹监控: one per rule with its warning (即将超时) and overdue (已超时) counts, each a
+    link filtering the list; and the list's total."""
+    if not filterset.is_valid():
+        return {"tabs": [], "total": None}
+    kind, level = filterset.form.cleaned_data.get("kind") or "", filterset.form.cleaned_data.get("level") or ""
+    counts = selectors.stalled_counts(data=request.GET, shop_ids=shop_ids)
 
+    def link(**chosen):
+        p = params.copy()
+        for name in ("kind", "level"):
+            p.pop(name, None)
+            if chosen.get(name):
+                p[name] = chosen[name]
+        return p.urlencode()
 
-def stalled_csv(queryset):
-    """Exactly the filtered rows, streamed; times in the shop's time zone (ISO 8601 with offset)."""
-    tz = selectors.shop_timezone()
-    writer = csv.writer(_Echo())
-
-    def cell(value):
-        if isinstance(value, datetime.datetime):
-            return timezone.localtime(value, tz).isoformat(timespec="seconds")
-        return csv_cell(value)
-
-    def rows():
-        yield "\ufeff"  # BOM: spreadsheet tools then read the Chinese text as UTF-8
-        yield writer.writerow([str(h) for h in CSV_HEADER])
-        for row in selectors.stalled_parcels_export(queryset=queryset):
-            yield writer.writerow([cell(v) for v in row])
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime(timezone.now(), tz).strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="stalled-parcels-{stamp}.csv"'
-    return response
+    tabs = [
+        {"count": count, "query": link(kind=count.kind), "active": kind == count.kind and not level,
+         "levels": [{"level": lv, "label": label, "n": n, "query": link(kind=count.kind, level=lv),
+                     "active": (kind, level) == (count.kind, lv)}
+                    for lv, label, n in ((AlertLevel.WARNING, _("due soon"), count.warning),
+                                         (AlertLevel.OVERDUE, _("overdue"), count.overdue))]}
+        for count in counts
+    ]
+    total = selectors.stalled_total(rows=queryset, counts=counts, conditions=filterset.alert_conditions(),
+                                    kind=kind, level=level)
+    return {"tabs": tabs, "total": total, "all_query": link(), "all_active": not kind and not level,
+            "all_alerts": sum(c.total for c in counts)}
 
 
 def _period(request):
     """The bound period form, the chosen shop and dates (defaults: first shop, the last 28 local days)."""
-    form = IndicatorPeriodForm(request.GET or None)
+    shops = visible_shops(request.user)
+    form = IndicatorPeriodForm(request.GET or None, shops=shops)
     today = timezone.localdate(timezone.now(), selectors.shop_timezone())
     shop, date_from, date_to = None, today - datetime.timedelta(days=DEFAULT_PERIOD_DAYS - 1), today
     if form.is_bound and form.is_valid():
@@ -222,16 +227,16 @@ def _period(request):
         if date_from > date_to:
             date_from = date_to
     if shop is None:
-        shop = Shop.objects.order_by("code").first()
-    if not form.is_bound:
-        form = IndicatorPeriodForm(initial={"shop": shop, "date_from": date_from, "date_to": date_to})
+        shop = shops.order_by("code").first()
+    if not form.errors:  # show the shop and the dates used, defaults included (a box left empty says nothing)
+        form = IndicatorPeriodForm(initial={"shop": shop, "date_from": date_from, "date_to": date_to}, shops=shops)
     return form, shop, date_from, date_to
 
 
 @dashboard_view
 def shops(request):
     form, shop, date_from, date_to = _period(request)
-    context = {"form": form, "shop": shop}
+    context = {"form": form, "shop": shop, "conclusive_share": CONCLUSIVE_PERCENT}
     if shop is not None and not form.errors:
         data = selectors.shop_indicators(shop=shop, date_from=date_from, date_to=date_to)
         context.update(indicators=data, chart=rate_chart(
@@ -248,7 +253,7 @@ def _label_day(row):
 @dashboard_view
 def outlets(request):
     form, shop, date_from, date_to = _period(request)
-    context = {"form": form, "shop": shop}
+    context = {"form": form, "shop": shop, "conclusive_share": CONCLUSIVE_PERCENT}
     if shop is not None and not form.errors:
         show_all = request.GET.get("all") == "1"
         data = selectors.outlet_scorecards(

@@ -6,9 +6,10 @@ bulk loads of the importers). Table and column names come from `Model._meta`, ne
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 
-from django.db import connection
+from django.db import connection, connections
 
 # Ids per statement: SQLite's limit on bound variables, and a size at which PostgreSQL still plans well.
 ID_CHUNK = 5_000
@@ -144,3 +145,18 @@ def estimated_row_count(connection_, model) -> int | None:
     if row is None or row[0] is None or row[0] <= 0:
         return None
     return int(row[0])
+
+
+def estimated_query_cost(queryset) -> tuple[int, float] | None:
+    """The planner's estimate of the rows `queryset` would return and of what it would cost
+    (PostgreSQL `EXPLAIN`, nothing is run); None on SQLite, where counting is the only answer."""
+    connection_ = connections[queryset.db]
+    if connection_.vendor != "postgresql":
+        return None
+    sql, params = queryset.query.sql_with_params()
+    with connection_.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"]), float(plan[0]["Plan"]["Total Cost"])

@@ -44,11 +44,12 @@ class OrderRecord:
     tracking_no: str
     shipped_at: datetime.datetime | None
     rts_at: datetime.datetime | None
-
+    outlet_code: str = ""
 
 
 class OrderImporter(Importer):
-    """`platform,shop_code,order_id,paid_at,amount,seller_tier,origin_province,dest_province,dest_city,carrier_code,tracking_no,shipped_at,rts_at`.
+    """`platform,shop_code,order_id,paid_at,amount,seller_tier,origin_province,dest_province,dest_city,carrier_code,tracking_no,shipped_at,rts_at`
+    and the optional `outlet_code` (the e-waybill outlet of the carrier, DESIGN.md "Indicators").
 
     Each row is one parcel of an order; how a row fills in or adds a parcel is
     `fulfillment.order_parcels` (DESIGN.md, "Import formats"). This importer validates the rows
@@ -90,8 +91,11 @@ class OrderImporter(Importer):
         tracking_no = optional(row, "tracking_no", max_length=64)
         shipped_at = parse_optional_time(row.get("shipped_at", ""), "shipped_at")
         rts_at = parse_optional_time(row.get("rts_at", ""), "rts_at")
+        outlet_code = optional(row, "outlet_code", max_length=64)
         if tracking_no and not carrier_code:
             raise RowError("carrier_code", _("is required when a tracking number is given"))
+        if outlet_code and not carrier_code:
+            raise RowError("carrier_code", _("is required when a courier outlet is given"))
         if (shipped_at or rts_at) and not tracking_no:
             raise RowError("tracking_no", _("is required when the parcel is shipped or ready to ship"))
         for name, moment in (("shipped_at", shipped_at), ("rts_at", rts_at)):
@@ -102,6 +106,7 @@ class OrderImporter(Importer):
             seller_tier=seller_tier, origin_province=optional(row, "origin_province", max_length=64),
             dest_province=optional(row, "dest_province", max_length=64), dest_city=optional(row, "dest_city", max_length=64),
             carrier_code=carrier_code, tracking_no=tracking_no, shipped_at=shipped_at, rts_at=rts_at,
+            outlet_code=outlet_code,
         )
 
     def apply_batch(self, records):

@@ -141,3 +141,55 @@ def test_each_kind_of_bad_order_row_is_reported_with_line_field_and_message(tmp_
     assert "9 row(s) rejected" in err and "paid_at 2" in err and "amount 2" in err  # summarised by field
     assert list(Order.objects.values_list("order_id", flat=True)) == ["OK1"]
     assert ImportRun.objects.get(command="import_orders").rows_rejected == 9
+
+
+def _with_outlet_header(path):
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[0] += ",outlet_code"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_outlet_code_is_the_parcels_e_waybill_outlet_of_its_carrier_before_any_scan(tmp_path):
+    from fulfillment.models import CarrierOutlet
+
+    path = _with_outlet_header(orders_file(
+        tmp_path,
+        "tmall,s1,W1,2026-03-02 10:00,10,mall,浙江省,广东省,深圳市,YTO,YT9001,2026-03-02 11:00,,HZ-01",
+        "tmall,s1,W2,2026-03-02 10:00,10,mall,浙江省,广东省,深圳市,ZTO,ZT9002,,,HZ-01",
+        "tmall,s1,W3,2026-03-02 10:00,10,mall,浙江省,广东省,深圳市,ZTO,ZT9003,,,",
+    ))
+
+    status, _out, err = run("import_orders", path)
+
+    assert status == 0, err
+    outlets = dict(Parcel.objects.values_list("tracking_no", "outlet__carrier__code"))
+    assert outlets == {"YT9001": "YTO", "ZT9002": "ZTO", "ZT9003": None}
+    assert CarrierOutlet.objects.filter(code="HZ-01").count() == 2  # one per carrier
+    status, out, _err = run("import_orders", path)
+    assert "unchanged 3" in out
+
+
+def test_e_waybill_outlet_stays_when_events_name_another_outlet_and_fills_an_event_outlet(tmp_path):
+    from fulfillment.tests.import_files import events_file
+
+    run("import_orders", orders_file(tmp_path, "tmall,s1,W1,2026-03-02 10:00,10,mall,,,,YTO,YT9001,2026-03-02 11:00,"))
+    run("import_events", events_file(tmp_path, "YTO,YT9001,picked_up,2026-03-02 12:00,杭州,揽收,EV-1"))
+    assert Parcel.objects.get().outlet.code == "EV-1"  # no waybill outlet: the earliest event's
+
+    path = _with_outlet_header(orders_file(
+        tmp_path, "tmall,s1,W1,2026-03-02 10:00,10,mall,,,,YTO,YT9001,2026-03-02 11:00,,WB-1", name="again.csv"
+    ))
+    assert run("import_orders", path)[0] == 0
+    run("import_events", events_file(tmp_path, "YTO,YT9001,in_transit,2026-03-02 18:00,杭州,运输,EV-2", name="e2.csv"))
+    assert Parcel.objects.get().outlet.code == "WB-1"
+
+
+def test_outlet_code_without_carrier_is_rejected(tmp_path):
+    path = _with_outlet_header(orders_file(tmp_path, "tmall,s1,W1,2026-03-02 10:00,10,mall,,,,,,,,HZ-01"))
+    errors = tmp_path / "errors.csv"
+
+    status, _out, _err = run("import_orders", path, "--errors", str(errors))
+
+    assert status != 0
+    assert [(r["field"]) for r in error_rows(errors)] == ["carrier_code"]

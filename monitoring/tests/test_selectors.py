@@ -229,8 +229,8 @@ def test_export_rows_are_the_filtered_rows():
 
     rows = list(selectors.stalled_parcels_export(queryset=queryset))
 
-    assert sorted(r[0] for r in rows) == tracking_numbers(queryset)
-    assert {r[selectors.STALLED_CSV_COLUMNS.index("kind")] for r in rows} == {"stagnation"}
+    assert sorted(values["parcel__tracking_no"] for values, _alerts in rows) == tracking_numbers(queryset)
+    assert {values["kind"] for values, _alerts in rows} == {"stagnation"}
 
 
 # --- Indicators -------------------------------------------------------------------------------------------

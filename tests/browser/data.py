@@ -17,7 +17,7 @@ from fulfillment.tests.factories import (
     ShopFactory,
     TrackingEventFactory,
 )
-from monitoring.models import AlertKind, AlertLevel
+from monitoring.models import Alert, AlertKind, AlertLevel
 from monitoring.tests.factories import AlertFactory
 
 MANAGER = ("manager", "manager-pass-123")
@@ -32,15 +32,17 @@ def make_user(credentials, group: str) -> User:
 
 def build_dashboard_data(*, days: int = 14, per_day: int = 6, seed: int = 7) -> dict:
     rng = random.Random(seed)
+    waybills = random.Random(seed + 1)  # its own stream: the other draws stay as they were
     now = timezone.now()
+    rated = (now.date().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)  # last month's index
     RegionFactory(province="西藏自治区", city="", is_remote=True)
     flagship = ShopFactory(code="hz-flagship", name="杭州旗舰店", platform=Platform.TMALL)
     outlet_shop = ShopFactory(code="yw-outlet", name="义乌折扣店", platform=Platform.TAOBAO)
     yto, zto = CarrierFactory(code="YTO", name="圆通速递"), CarrierFactory(code="ZTO", name="中通快递")
     outlets = [
-        CarrierOutletFactory(carrier=yto, code="YTO-HZ-YH", name="余杭网点", star_rating=5),
-        CarrierOutletFactory(carrier=yto, code="YTO-HZ-XS", name="萧山网点", star_rating=3),
-        CarrierOutletFactory(carrier=zto, code="ZTO-YW-01", name="义乌北苑网点", star_rating=2),
+        CarrierOutletFactory(carrier=yto, code="YTO-HZ-YH", name="余杭网点", star_rating=5, rating_month=rated),
+        CarrierOutletFactory(carrier=yto, code="YTO-HZ-XS", name="萧山网点", star_rating=3, rating_month=rated),
+        CarrierOutletFactory(carrier=zto, code="ZTO-YW-01", name="义乌北苑网点", star_rating=2, rating_month=rated),
     ]
     destinations = [("广东省", "深圳市"), ("北京市", "北京市"), ("四川省", "成都市"), ("西藏自治区", "拉萨市")]
     n = 0
@@ -59,7 +61,8 @@ def build_dashboard_data(*, days: int = 14, per_day: int = 6, seed: int = 7) -> 
                 )
                 parcel = ParcelFactory(
                     order=order, shipped=True, carrier=outlet.carrier, tracking_no=f"{outlet.carrier.code}{880000 + n}",
-                    outlet=outlet if pickup <= now else None,
+                    # The e-waybill names the outlet before any scan, for most parcels.
+                    outlet=outlet if pickup <= now or waybills.random() < 0.7 else None,
                 )
                 if pickup > now:
                     continue
@@ -87,6 +90,11 @@ def build_dashboard_data(*, days: int = 14, per_day: int = 6, seed: int = 7) -> 
                         compensation_estimate=(order.amount * Decimal("0.05")).quantize(Decimal("0.01"))
                         if kind == AlertKind.PICKUP_OVERDUE else None,
                     )
+    # Some parcels have two open alerts (late for pickup and stalled): still one row each.
+    late = Alert.objects.filter(parcel__shop=flagship, kind=AlertKind.PICKUP_OVERDUE, resolved_at__isnull=True)
+    for alert in late.order_by("pk")[:5]:
+        AlertFactory(parcel=alert.parcel, kind=AlertKind.STAGNATION, level=AlertLevel.WARNING,
+                     raised_at=alert.raised_at, due_at=alert.due_at + datetime.timedelta(hours=3))
     # A few alerts falling due within the next hours.
     for i in range(4):
         order = OrderFactory(shop=flagship, paid_at=now - datetime.timedelta(hours=42 - i))

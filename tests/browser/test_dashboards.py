@@ -87,7 +87,7 @@ def test_every_dashboard_renders_with_its_chart(page, live_server, screenshots):
 
     page.click(".dashboard-nav >> text=Courier outlet scorecards")
     page.wait_for_load_state()
-    rows = page.locator("#outlet-scorecards tbody tr:not(.period-total)")
+    rows = page.locator("#outlet-scorecards tbody tr:not(.period-total):not(.no-outlet)")
     assert rows.count() == 3
     assert "★" in rows.first.inner_text()
     page.screenshot(path=str(screenshots / "dashboard-outlet-scorecards.png"), full_page=True)
@@ -125,3 +125,95 @@ def test_manager_switches_the_interface_to_chinese(page, live_server, screenshot
     page.wait_for_load_state()
     assert page.locator("#stalled-filters label[for=id_shop]").inner_text().strip().rstrip(":：") != "Shop"
     page.screenshot(path=str(screenshots / "dashboard-stalled-zh.png"), full_page=True)
+
+
+SCREEN = {"width": 1366, "height": 768}
+
+
+def _in_language(page, live_server, language: str) -> None:
+    if language == "zh-hans":
+        page.click("#language-switch button[value='zh-hans']")
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("lang") == "zh-hans"
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_stalled_list_tabs_count_and_filter_one_row_per_parcel(page, live_server, screenshots, language):
+    build_dashboard_data()
+    make_user(MANAGER, "Managers")
+    page.set_viewport_size(SCREEN)
+    log_in(page, live_server, *MANAGER, next_path="/admin/dashboard/stalled/")
+    _in_language(page, live_server, language)
+
+    open_alerts = Alert.objects.filter(resolved_at__isnull=True)
+    parcels = open_alerts.values("parcel").distinct().count()
+    assert parcels < open_alerts.count(), "the data set must have parcels with two open alerts"
+    total = page.locator("#stalled-total").inner_text()
+    assert str(parcels) in total and str(open_alerts.count()) in total
+    numbers = page.locator("#stalled-parcels tbody tr td:first-child a").all_inner_texts()
+    assert len(numbers) == len(set(numbers))  # one row per parcel
+    page.screenshot(path=str(screenshots / f"stalled-tabs-{language}.png"))
+
+    group = page.locator(".stalled-tabs .tab-group[data-kind='pickup_overdue']")
+    tab = group.locator("a[data-level='overdue']")
+    expected = open_alerts.filter(kind="pickup_overdue", level="overdue").count()
+    assert tab.locator("b").inner_text() == str(expected)
+    assert tab.inner_text().startswith("已超时" if language == "zh-hans" else "overdue")
+    tab.click()
+    page.wait_for_load_state()
+    assert page.locator(".stalled-tabs a.active").count() == 1
+    assert page.locator("#stalled-parcels tbody tr").count() == min(expected, 50)
+    assert str(expected) in page.locator("#stalled-total").inner_text()
+    page.screenshot(path=str(screenshots / f"stalled-tab-pickup-overdue-{language}.png"))
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_outlet_scorecard_rows_add_up_to_the_shop(page, live_server, screenshots, language):
+    data = build_dashboard_data()
+    make_user(MANAGER, "Managers")
+    page.set_viewport_size(SCREEN)
+    log_in(page, live_server, *MANAGER, next_path=f"/admin/dashboard/outlets/?shop={data['flagship'].pk}")
+    _in_language(page, live_server, language)
+
+    def paid(row):
+        return int(row.locator("td").nth(2).inner_text())
+
+    outlets = page.locator("#outlet-scorecards tbody tr:not(.period-total):not(.no-outlet)")
+    rows = [outlets.nth(i) for i in range(outlets.count())]
+    no_outlet = page.locator("#no-outlet")
+    assert no_outlet.count() == 1
+    assert sum(paid(r) for r in rows) + paid(no_outlet) == paid(page.locator("#shop-total"))
+    assert ("菜鸟指数" if language == "zh-hans" else "Cainiao index") in rows[0].inner_text()
+    assert ("已定" if language == "zh-hans" else "decided") in page.locator("#shop-total").inner_text()
+    assert page.locator("ul.rate-definitions li").count() == 3
+    page.locator("#outlet-scorecards").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / f"outlet-scorecard-{language}.png"))
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_manager_resolves_a_complaint_from_its_own_page(page, live_server, screenshots, language):
+    from fulfillment.models import EventCode
+    from fulfillment.tests.factories import ParcelFactory, TrackingEventFactory
+    from monitoring.models import AlertKind, Complaint
+    from monitoring.tests.factories import AlertFactory, ComplaintFactory
+
+    parcel = ParcelFactory(picked_up=True, tracking_no="YT8800001")
+    TrackingEventFactory(parcel=parcel, code=EventCode.DELIVERED, occurred_at=parcel.picked_up_at, location="深圳")
+    complaint = ComplaintFactory(parcel=parcel)
+    AlertFactory(parcel=parcel, kind=AlertKind.FALSE_SIGNOFF, level=AlertLevel.OVERDUE)
+    make_user(MANAGER, "Managers")
+    page.set_viewport_size(SCREEN)
+    log_in(page, live_server, *MANAGER, next_path=f"/admin/monitoring/complaint/{complaint.pk}/change/")
+    _in_language(page, live_server, language)
+
+    content = page.locator("#content").inner_text()
+    assert ("虚假签收投诉" if language == "zh-hans" else "False sign-off complaint") in content
+    assert "false_signoff" not in content and "深圳" in content
+    page.fill("#id_note", "买家已确认收货" if language == "zh-hans" else "Buyer confirmed receipt by phone")
+    page.screenshot(path=str(screenshots / f"complaint-{language}.png"))
+    page.click("input[name=_save]")
+    page.wait_for_load_state()
+
+    assert ("投诉已解决" if language == "zh-hans" else "The complaint is resolved.") in page.locator(".messagelist").inner_text()
+    assert Complaint.objects.get(pk=complaint.pk).resolved_at is not None
+    assert not Alert.objects.filter(parcel=parcel, resolved_at__isnull=True).exists()

@@ -1,4 +1,4 @@
-"""Reads for the managers' dashboards: every figure is one SQL aggregate, never a loop over parcels.
+"""Shop indicators and courier-outlet scorecards: every figure is one SQL aggregate.
 
 Indicators (DESIGN.md, "Indicators"), both over the same cohort, the parcels *paid* on a day:
 - 48 h pickup rate: those picked up within 48 h of payment ÷ all of them;
@@ -14,20 +14,16 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from core.timezones import shop_zone
 from fulfillment.models import VALID_NODE_CODES, CarrierOutlet, Parcel, Shop, TrackingEvent
-from monitoring.filters import STALLED_SORTS, StalledParcelFilter
-from monitoring.models import Alert, AlertKind, AlertLevel
+from monitoring.selectors.common import shop_timezone
 
 PICKUP_HOURS = 48
 UPDATE_HOURS = 24
-DUE_SOON_HOURS = 8
 CHART_DAYS = 14
 
 # The platforms' targets for the two rates, as fractions. Chosen from the platforms' merchant rules
@@ -37,175 +33,6 @@ PLATFORM_TARGETS: dict[str, dict[str, Decimal]] = {
     "taobao": {"pickup_rate": Decimal("0.90"), "update_rate": Decimal("0.90")},
     "lazada": {"pickup_rate": Decimal("0.95"), "update_rate": Decimal("0.90")},
 }
-
-
-def shop_timezone(shop: Shop | None = None) -> ZoneInfo:
-    return shop_zone(shop.timezone if shop is not None else None)
-
-
-def open_alerts() -> QuerySet[Alert]:
-    return Alert.objects.filter(resolved_at__isnull=True)
-
-
-# --- Overview ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class Overview:
-    by_kind: list[dict]  # {"kind", "label", "warning", "overdue", "total"} for every kind with open alerts
-    total_open: int
-    total_overdue: int
-    due_soon: list[Alert]  # the first DUE_SOON_LIMIT alerts due in the next 8 hours
-    due_soon_count: int
-    compensation_at_risk: Decimal
-    daily: list[dict]  # {"day", "new", "resolved"} for each of the last 14 local days, oldest first
-
-
-DUE_SOON_LIMIT = 20
-
-
-def dashboard_overview(*, now: datetime.datetime | None = None) -> Overview:
-    now = now or timezone.now()
-    tz = shop_timezone()
-
-    counts: dict[str, dict[str, int]] = {}
-    # COUNT(*), not COUNT(id): the partial (kind, level) index then answers alone (index-only scan).
-    for row in open_alerts().values("kind", "level").annotate(n=Count("*")).order_by():
-        counts.setdefault(row["kind"], {})[row["level"]] = row["n"]
-    by_kind = []
-    for kind, label in AlertKind.choices:
-        if kind in counts:
-            warning = counts[kind].get(AlertLevel.WARNING, 0)
-            overdue = counts[kind].get(AlertLevel.OVERDUE, 0)
-            by_kind.append(
-                {"kind": kind, "label": label, "warning": warning, "overdue": overdue, "total": warning + overdue}
-            )
-
-    soon = open_alerts().filter(due_at__gt=now, due_at__lte=now + datetime.timedelta(hours=DUE_SOON_HOURS))
-    due_soon = list(
-        soon.select_related("parcel", "parcel__shop", "parcel__carrier").order_by("due_at", "id")[:DUE_SOON_LIMIT]
-    )
-    due_soon_count = len(due_soon) if len(due_soon) < DUE_SOON_LIMIT else soon.count()
-    compensation = open_alerts().aggregate(total=Sum("compensation_estimate"))["total"] or Decimal("0")
-
-    # 14 local days including today; both series grouped in SQL by the local date.
-    today = timezone.localdate(now, tz)
-    first_day = today - datetime.timedelta(days=CHART_DAYS - 1)
-    start = datetime.datetime.combine(first_day, datetime.time.min, tzinfo=tz)
-    new = dict(
-        Alert.objects.filter(raised_at__gte=start)
-        .annotate(day=TruncDate("raised_at", tzinfo=tz))
-        .values("day")
-        .annotate(n=Count("*"))
-        .order_by()
-        .values_list("day", "n")
-    )
-    resolved = dict(
-        Alert.objects.filter(resolved_at__gte=start)
-        .annotate(day=TruncDate("resolved_at", tzinfo=tz))
-        .values("day")
-        .annotate(n=Count("*"))
-        .order_by()
-        .values_list("day", "n")
-    )
-    daily = []
-    for offset in range(CHART_DAYS):
-        day = first_day + datetime.timedelta(days=offset)
-        daily.append({"day": day, "new": new.get(day, 0), "resolved": resolved.get(day, 0)})
-
-    return Overview(
-        by_kind=by_kind,
-        total_open=sum(k["total"] for k in by_kind),
-        total_overdue=sum(k["overdue"] for k in by_kind),
-        due_soon=due_soon,
-        due_soon_count=due_soon_count,
-        compensation_at_risk=compensation,
-        daily=daily,
-    )
-
-
-# --- Stalled and overdue parcels ----------------------------------------------------------------------
-
-
-def stalled_parcels(*, data, now: datetime.datetime | None = None) -> tuple[StalledParcelFilter, QuerySet[Alert]]:
-    """Open alerts filtered by `data` (a QueryDict), sorted by `data["sort"]` (default: soonest due first).
-
-    Returns the bound FilterSet (for the form) and the filtered, sorted queryset. An invalid filter
-    value (an unknown shop, a level that does not exist) gives no rows, never a wider result: the form
-    shows the error, and the export refuses it.
-    """
-    base = open_alerts().select_related(
-        "parcel", "parcel__shop", "parcel__carrier", "parcel__outlet", "parcel__outlet__carrier", "parcel__order"
-    )
-    filterset = StalledParcelFilter(data, queryset=base, now=now)
-    queryset = filterset.qs if filterset.is_valid() else base.none()
-    return filterset, queryset.order_by(*stalled_ordering(data.get("sort")))
-
-
-def stalled_ordering(sort: str | None) -> list:
-    """Order by a whitelisted column, then by id so that pages never overlap.
-
-    Parcels without a valid node yet sort after the others when ascending and before them when
-    descending, on every database: the order PostgreSQL's index on last_event_at gives for free.
-    """
-    sort = sort or "due"
-    descending = sort.startswith("-")
-    field = STALLED_SORTS.get(sort.lstrip("-"), "due_at")
-    if field == "parcel__last_event_at":
-        if descending:
-            # Walked backwards the index puts the parcels without a valid node first, tens of thousands
-            # of them at scale: a tie-breaker would make PostgreSQL sort that whole group for one page.
-            return [F(field).desc(nulls_first=True)]
-        return [F(field).asc(nulls_last=True), "id"]
-    return [f"-{field}" if descending else field, "-id" if descending else "id"]
-
-
-@dataclass
-class Page:
-    rows: list
-    number: int
-    has_next: bool
-    has_previous: bool
-
-
-MAX_PAGE = 100_000  # past it, an offset overflows SQLite's integers; nobody pages that far
-
-
-def page_without_count(queryset: QuerySet, *, number: int, size: int) -> Page:
-    """One page of `size` rows without COUNT(*): fetch one extra row to know whether a next page exists."""
-    number = min(max(number, 1), MAX_PAGE)
-    offset = (number - 1) * size
-    rows = list(queryset[offset : offset + size + 1])
-    return Page(rows=rows[:size], number=number, has_next=len(rows) > size, has_previous=number > 1)
-
-
-STALLED_CSV_COLUMNS = (
-    "parcel__tracking_no",
-    "parcel__carrier__code",
-    "parcel__shop__code",
-    "parcel__platform",
-    "parcel__outlet__code",
-    "kind",
-    "level",
-    "raised_at",
-    "due_at",
-    "parcel__paid_at",
-    "parcel__picked_up_at",
-    "parcel__last_event_at",
-    "parcel__status",
-    "parcel__order__order_id",
-    "parcel__order__dest_province",
-    "parcel__order__dest_city",
-    "compensation_estimate",
-)
-
-
-def stalled_parcels_export(*, queryset: QuerySet[Alert]):
-    """The rows of the CSV export, streamed from the database in chunks (no list of a million rows)."""
-    return queryset.values_list(*STALLED_CSV_COLUMNS).iterator(chunk_size=2000)
-
-
-# --- Shop indicators and courier-outlet scorecards -----------------------------------------------------
 
 
 def _period_bounds(date_from: datetime.date, date_to: datetime.date, tz) -> tuple[datetime.datetime, datetime.datetime]:
@@ -255,7 +82,20 @@ class RateRow:
     updated_within_24h: int = 0
     update_decided: int = 0
     star_rating: int | None = None
+    rating_month: datetime.date | None = None  # the month of the imported Cainiao index rating
     outlet: CarrierOutlet | None = None
+
+    # A rate is judged against its target (coloured) only once this share of its parcels is decided:
+    # "100 %" of 3 decided parcels out of 66 says nothing yet about the day.
+    CONCLUSIVE_SHARE = Decimal("0.8")
+
+    @property
+    def pickup_conclusive(self) -> bool:
+        return bool(self.paid) and self.pickup_decided >= self.CONCLUSIVE_SHARE * self.paid
+
+    @property
+    def update_conclusive(self) -> bool:
+        return bool(self.picked_up) and self.update_decided >= self.CONCLUSIVE_SHARE * self.picked_up
 
     @property
     def pickup_rate(self) -> Decimal | None:
@@ -387,6 +227,7 @@ class Scorecards:
     outlets: list[RateRow]
     outlet_count: int  # all outlets with parcels in the period, shown or not
     shop_total: RateRow
+    no_outlet: RateRow  # the parcels with no outlet yet: with the outlets' rows, they add up to the shop
     targets: dict[str, Decimal]
 
     @property
@@ -404,8 +245,10 @@ def outlet_scorecards(
 ) -> Scorecards:
     """The two rates per courier outlet (the parcel's outlet) of the shop's parcels, and the shop's own.
 
-    The cohort is the shop's parcels paid in the period, as for the shop indicators. Parcels without an
-    outlet yet (not picked up) count only for the shop as a whole.
+    The cohort is the shop's parcels paid in the period, as for the shop indicators. A parcel counts for
+    its outlet (the e-waybill outlet, else its earliest event's) from payment, picked up or not, as
+    Cainiao counts every parcel assigned to the outlet; the parcels with no outlet yet form their own
+    row (`no_outlet`), so the outlets' rows add up to the shop's.
     `limit` keeps the worst outlets only (a national carrier network has thousands).
     """
     tz = shop_timezone(shop)
@@ -429,12 +272,14 @@ def outlet_scorecards(
     for row in scored:
         row.outlet = outlets[row.label]
         row.star_rating = row.outlet.star_rating
+        row.rating_month = row.outlet.rating_month if row.outlet.star_rating else None
         row.label = str(row.outlet)
     return Scorecards(
         shop=shop,
         date_from=date_from,
         date_to=date_to,
         outlets=scored,
+        no_outlet=rows.get(None) or RateRow(None),
         outlet_count=outlet_count,
         shop_total=shop_total,
         targets=PLATFORM_TARGETS.get(shop.platform, {}),
