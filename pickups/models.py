@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import Carrier, Parcel, Shop
@@ -288,6 +289,16 @@ class HandoverItem(models.Model):
         return str(self.bag or self.parcel)
 
 
+# The reasons the services write themselves: stored as a code with its figures, read in the reader's
+# language (a clerk's own words, a reopening or a loss, stay as typed in `reason`).
+SYSTEM_REASONS = {
+    "bag_created": gettext_noop("Bag created"),
+    "put_on_sheet": gettext_noop("Put on handover sheet %(sheet)s"),
+    "sheet_cancelled": gettext_noop("Handover sheet %(sheet)s cancelled: %(reason)s"),
+    "picked_up_by": gettext_noop("Picked up by %(agent)s"),
+}
+
+
 class Transition(models.Model):
     """Audit row: who moved a bag or a sheet from which status to which, when and why."""
 
@@ -314,6 +325,8 @@ class Transition(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("by")
     )
     reason = models.TextField(_("reason"), blank=True)
+    reason_code = models.CharField(_("reason code"), max_length=32, blank=True)
+    reason_params = models.JSONField(_("reason figures"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("transition")
@@ -336,6 +349,17 @@ class Transition(models.Model):
             return _("Reported lost")
         labels = dict(BagStatus.choices) if status not in SheetStatus.values else dict(SheetStatus.choices)
         return labels.get(status, status)
+
+    @property
+    def reason_label(self) -> str:
+        """The reason in the reader's language: a system reason from its code, a clerk's as typed."""
+        template = SYSTEM_REASONS.get(self.reason_code)
+        if template is None:
+            return self.reason
+        try:
+            return gettext(template) % (self.reason_params or {})
+        except (KeyError, TypeError, ValueError):
+            return self.reason
 
     @property
     def from_label(self) -> str:

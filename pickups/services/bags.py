@@ -23,7 +23,7 @@ from ..models import (
     HandoverItem,
     SortingCentre,
 )
-from .common import _generate_number, _record, _user
+from .common import _generate_number, _record, _user, system_reason
 from .scan_results import ScanOutcome, ScanResult
 from .scanning import normalize_tracking_numbers
 
@@ -47,7 +47,7 @@ def bag_create(*, shop: Shop, sorting_centre: str, by) -> ConsolidationBag:
     )
     bag.number = _generate_number(sorting_centre, bag.pk)
     bag.save(update_fields=["number"])
-    _record(bag=bag, from_status="", to_status=BagStatus.OPEN, by=by, reason=_("Bag created"))
+    _record(bag=bag, from_status="", to_status=BagStatus.OPEN, by=by, **system_reason("bag_created"))
     return bag
 
 

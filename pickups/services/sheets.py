@@ -26,7 +26,7 @@ from ..models import (
     Transition,
 )
 from ..selectors import pickup_coverage_covers
-from .common import PICKUP_CLOCK_TOLERANCE, _generate_number, _record, _user
+from .common import PICKUP_CLOCK_TOLERANCE, _generate_number, _record, _user, system_reason
 
 
 def handover_sheet_problems(
@@ -229,11 +229,11 @@ def handover_sheet_create(
         status=BagStatus.HANDED_OVER
     )
     user = _user(by)
-    reason = _("Put on handover sheet %(sheet)s") % {"sheet": sheet.number}
+    reason = system_reason("put_on_sheet", sheet=sheet.number)
     Transition.objects.bulk_create(
         [Transition(sheet=sheet, from_status="", to_status=SheetStatus.DRAFT, by=user)]
         + [
-            Transition(bag=bag, from_status=BagStatus.SEALED, to_status=BagStatus.HANDED_OVER, by=user, reason=reason)
+            Transition(bag=bag, from_status=BagStatus.SEALED, to_status=BagStatus.HANDED_OVER, by=user, **reason)
             for bag in bags
         ]
     )
@@ -307,12 +307,12 @@ def handover_sheet_cancel(*, sheet: HandoverSheet, by, reason: str) -> HandoverS
     items.update(active=False)
     ConsolidationBag.objects.filter(pk__in=bag_ids, status=BagStatus.HANDED_OVER).update(status=BagStatus.SEALED)
     user = _user(by)
-    freed = _("Handover sheet %(sheet)s cancelled: %(reason)s") % {"sheet": sheet.number, "reason": reason}
+    freed = system_reason("sheet_cancelled", sheet=sheet.number, reason=reason)
     Transition.objects.bulk_create(
         [Transition(sheet=sheet, from_status=from_status, to_status=SheetStatus.CANCELLED, by=user, reason=reason)]
         + [
             Transition(
-                bag_id=bag_id, from_status=BagStatus.HANDED_OVER, to_status=BagStatus.SEALED, by=user, reason=freed
+                bag_id=bag_id, from_status=BagStatus.HANDED_OVER, to_status=BagStatus.SEALED, by=user, **freed
             )
             for bag_id in bag_ids
         ]
@@ -360,7 +360,7 @@ def handover_sheet_confirm_pickup(
         status=BagStatus.PICKED_UP, picked_up_at=picked_up_at
     )
     user = _user(by)
-    agent_note = _("Picked up by %(agent)s") % {"agent": sheet.pickup_agent or "—"}
+    agent_note = system_reason("picked_up_by", agent=sheet.pickup_agent or "—")
     Transition.objects.bulk_create(
         [
             Transition(
@@ -368,7 +368,7 @@ def handover_sheet_confirm_pickup(
                 from_status=SheetStatus.BOOKED,
                 to_status=SheetStatus.PICKED_UP,
                 by=user,
-                reason=agent_note,
+                **agent_note,
             )
         ]
         + [
@@ -377,7 +377,7 @@ def handover_sheet_confirm_pickup(
                 from_status=BagStatus.HANDED_OVER,
                 to_status=BagStatus.PICKED_UP,
                 by=user,
-                reason=agent_note,
+                **agent_note,
             )
             for bag_id in bag_ids
         ]
