@@ -352,6 +352,11 @@ class ComplaintAdmin(ShopLimitedAdminMixin, ShopTimeZoneMixin, ExactOrPrefixSear
     def get_readonly_fields(self, request, obj=None):
         return self.base_readonly if self.can_resolve(request, obj) else (*self.base_readonly, "note")
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The page is the complaint's resolve form: one button that says so, when it may be resolved.
+        context["can_resolve"] = self.can_resolve(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def save_model(self, request, obj, form, change):
         if not self.can_resolve(request, obj):
             return

@@ -22,6 +22,7 @@ def test_a_complaint_is_resolved_from_its_own_page_with_its_alert(manager_client
 
     page = manager_client.get(url).content.decode()
     assert 'name="note"' in page
+    assert 'value="Resolve the complaint"' in page and "Save and add another" not in page
     assert "False sign-off complaint" in page and ">false_signoff<" not in page
     refused = manager_client.post(url, {"note": "  "})
     assert refused.status_code == 200 and Complaint.objects.get(pk=complaint.pk).resolved_at is None
@@ -32,7 +33,8 @@ def test_a_complaint_is_resolved_from_its_own_page_with_its_alert(manager_client
     complaint.refresh_from_db()
     assert (complaint.resolved_by, complaint.note) == (manager_user, "买家已确认收货")
     assert Alert.objects.get(pk=signoff.pk).resolved_at is not None
-    assert 'name="note"' not in manager_client.get(url).content.decode()  # resolved: read-only
+    resolved_page = manager_client.get(url).content.decode()
+    assert 'name="note"' not in resolved_page and "Resolve the complaint" not in resolved_page  # read-only
 
 
 def test_complaint_list_shows_kinds_as_labels(manager_client):
