@@ -238,3 +238,10 @@ def test_the_schema_and_its_docs(client, admin_user, erp):
     schema = client.get("/api/schema/")
     assert schema.status_code == 200 and b"/api/v1/orders/" in schema.content
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_parsed(api, settings):
+    settings.API_MAX_BODY_BYTES = 1000
+    answer = api.post("/api/v1/orders/", [ORDER] * 20, format="json")
+    assert answer.status_code == 413 and "at most 1000" in answer.json()["detail"]
+    assert not Order.objects.exists()

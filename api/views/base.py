@@ -3,9 +3,13 @@ and refusals of the services answered as JSON a script can read."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import permissions, status
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
@@ -24,6 +28,16 @@ def api_exception_handler(error, context):
     return exception_handler(error, context)
 
 
+class BodyTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = gettext_lazy("The request body is larger than this API accepts.")
+    default_code = "too_large"
+
+
+def max_body_bytes() -> int:
+    return getattr(settings, "API_MAX_BODY_BYTES", 5 << 20)
+
+
 class ApiView(APIView):
     authentication_classes = [ApiClientAuthentication]
     permission_classes = [HasScope]
@@ -36,6 +50,20 @@ class ApiView(APIView):
             with replica_reads():
                 return super().dispatch(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
+
+    def initial(self, request, *args, **kwargs):
+        # A body is refused by its declared size before anything parses it (a 100 MB JSON array is not
+        # read to find out it has too many rows).
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > max_body_bytes():
+            raise BodyTooLarge(
+                _("The request body is %(size)s bytes; at most %(max)s are accepted.")
+                % {"size": declared, "max": max_body_bytes()}
+            )
+        super().initial(request, *args, **kwargs)
 
     def get_exception_handler(self):
         return api_exception_handler

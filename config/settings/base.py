@@ -54,6 +54,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.views.base.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=5 * 1024 * 1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Parcel Control API",
     "DESCRIPTION": "Orders in, parcel status and alerts out, bags and handover sheets through the same services "
