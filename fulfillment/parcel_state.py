@@ -251,16 +251,26 @@ def parcels_refresh_milestones(*, parcel_ids: Iterable[int], reason: str = "even
     return refreshed
 
 
-def parcels_fold_new_events(*, after_event_id: int, reason: str = "events") -> list[int]:
+def parcels_fold_new_events(*, after_event_id: int, reason: str = "events", parcels_sql: str | None = None) -> list[int]:
     """Fold the events with id > `after_event_id` (just inserted by an import batch) into their parcels.
 
     The importer's set-based path: the parcels with new events are drafted, the new events folded
     into the drafts, the derivation steps run, and each changed parcel is written once. Returns the
     ids of the parcels written. Call inside the batch's transaction.
+
+    `parcels_sql` (trusted SQL, no parameters): the batch's own parcels, already locked by the
+    importer. Without it, the parcels of every event with a greater id, which under concurrent
+    imports includes other batches' parcels: locked here in a second round, a lock order two
+    batches could cross.
     """
+    if parcels_sql is None:
+        parcels_sql = f"SELECT DISTINCT e.parcel_id FROM {dialect.by_id_range(TrackingEvent, 'e')} WHERE e.id > %s"  # noqa: S608
+        params = [after_event_id]
+    else:
+        params = []
     _folded, written = derive_drafted(
-        parcels_sql=f"SELECT DISTINCT e.parcel_id FROM {dialect.by_id_range(TrackingEvent, 'e')} WHERE e.id > %s",  # noqa: S608
-        params=[after_event_id],
+        parcels_sql=parcels_sql,
+        params=params,
         change=_fold(fold_events_sql(event_filter="e.id > %s", by_event_id=True), [after_event_id]),
         reason=reason,
     )

@@ -18,6 +18,7 @@ from core.db.bulk import (
     staging_table_load,
     table_name,
 )
+from core.db.dialect import lock_rows_suffix
 from fulfillment.access import shop_ids_for
 from fulfillment.importing import Importer, RowError, parse_choice, parse_time
 
@@ -35,6 +36,8 @@ STAGE_ROW = (
 )
 # ...and those the statements fill in: each row's parcel, found once.
 STAGE_COLUMNS = (*STAGE_ROW, ("carrier_id", "bigint"), ("parcel_id", "bigint"))
+# The parcels of the batch being applied (the stage is this connection's temporary table).
+BATCH_PARCELS = f"SELECT DISTINCT parcel_id FROM {STAGE} WHERE parcel_id IS NOT NULL"  # noqa: S608
 
 
 MAX_DESCRIPTION = 2000  # a carrier's node text is a sentence; a longer one is a broken file
@@ -132,6 +135,10 @@ class EventImporter(Importer):
             staging_table_load(cursor, name=STAGE, columns=STAGE_ROW, rows=records)
             cursor.execute(sql["find_parcels"])
             self._forget_other_shops(cursor)
+            # The batch's parcels, locked in id order before its events are inserted: the events'
+            # foreign-key checks take a share lock on each parcel, and two batches holding share locks
+            # on the same parcels would then deadlock upgrading them for the fold.
+            cursor.execute(sql["lock_parcels"])
             # 1. Events for a parcel we do not know are reported, not stored.
             cursor.execute(sql["unknown_parcels"])
             unknown = cursor.fetchall()
@@ -151,7 +158,7 @@ class EventImporter(Importer):
             inserted = max(cursor.rowcount, 0)
         # 4. Milestones, last node, outlet and status of the parcels that got new events.
         if inserted:
-            parcels_fold_new_events(after_event_id=before, reason="events")
+            parcels_fold_new_events(after_event_id=before, reason="events", parcels_sql=BATCH_PARCELS)
         return inserted, 0, len(records) - len(unknown) - inserted
 
 
@@ -176,6 +183,10 @@ def _statements() -> dict[str, str]:
             f"FROM {carrier} c JOIN {parcel} p ON p.{col(Parcel, 'carrier')} = c.{col(Carrier, 'id')} "
             f"WHERE c.{col(Carrier, 'code')} = {STAGE}.carrier_code "
             f"AND p.{col(Parcel, 'tracking_no')} = {STAGE}.tracking_no"
+        ),
+        "lock_parcels": (
+            f"SELECT {col(Parcel, 'id')} FROM {parcel} WHERE {col(Parcel, 'id')} IN ({BATCH_PARCELS})"  # noqa: S608
+            f"{lock_rows_suffix()}"
         ),
         "unknown_parcels": (
             f"SELECT line, carrier_code, tracking_no FROM {STAGE} WHERE parcel_id IS NULL ORDER BY line"  # noqa: S608
