@@ -9,7 +9,7 @@ indexed columns, no full count, no date hierarchy.
 import datetime
 
 from django.contrib import admin
-from django.db import transaction
+from django.db import models, transaction
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils import timezone
@@ -93,6 +93,7 @@ class CarrierOutletAdmin(admin.ModelAdmin):
     list_select_related = ("carrier",)
     list_filter = ("carrier", "star_rating", "province", "robot_kind")
     search_fields = ("^code", "name", "^city")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
         (None, {"fields": ("carrier", "code", "name", "province", "city", "star_rating", "rating_month")}),
         (
