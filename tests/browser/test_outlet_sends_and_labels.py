@@ -16,6 +16,7 @@ from monitoring.tests.factories import AlertFactory
 from notifications.models import OutletDispatch
 from notifications.tests.test_digests import Receiver
 from pickups.models import ConsolidationBag, PrinterPreference
+from pickups.tests.factories import PickupCoverageFactory
 from tests.browser.conftest import log_in
 from tests.browser.data import CLERK, MANAGER, make_user
 
@@ -60,6 +61,8 @@ def test_manager_previews_and_sends_an_outlet_its_parcels(page, live_server, scr
     if language == "zh-hans":
         page.click("#language-switch button[value='zh-hans']")
         page.wait_for_load_state()
+    page.locator("#outlet-scorecards").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / f"outlet-scorecard-send-button-{language}.png"))
     page.click("a.outlet-send")
     page.wait_for_load_state()
     assert page.locator("#outlet-send-parcels tbody tr").count() == 4
@@ -98,7 +101,25 @@ def test_clerk_switches_to_thermal_labels_and_prints_a_bag_label_at_100_by_150_m
     pdf = screenshots / "thermal-bag-label.pdf"
     page.pdf(path=str(pdf), width="100mm", height="150mm", prefer_css_page_size=True, print_background=True)
     assert pdf.read_bytes().startswith(b"%PDF")
+    to_png(pdf)
+
+    # The handover sheet of that bag, on the same printer: as many 100 × 150 mm labels as it needs.
+    PickupCoverageFactory(province=shop.pickup_province, city=shop.pickup_city)
+    sheet = services.handover_sheet_create(
+        shop=shop, carrier=yto, pickup_address=shop.pickup_address, pickup_province=shop.pickup_province,
+        pickup_city=shop.pickup_city, window_start=timezone.now() + datetime.timedelta(hours=1),
+        window_end=timezone.now() + datetime.timedelta(hours=3), bags=[ConsolidationBag.objects.get(pk=bag.pk)], by=clerk,
+    )  # fmt: skip
+    page.goto(f"{live_server.url}/admin/pickups/handoversheet/{sheet.pk}/print/")
+    assert "size: 100mm 150mm" in page.content()
+    sheet_pdf = screenshots / "thermal-handover-sheet.pdf"
+    page.pdf(path=str(sheet_pdf), width="100mm", height="150mm", prefer_css_page_size=True, print_background=True)
+    to_png(sheet_pdf)
+
+
+def to_png(pdf):
+    """The PDF's first page as a PNG at 203 dpi (what the thermal head prints), where pdftoppm exists."""
     pdftoppm = shutil.which("pdftoppm")
-    if pdftoppm:  # rendered at 203 dpi: what the thermal head prints
-        png = str(screenshots / "thermal-bag-label")
+    if pdftoppm:
+        png = str(pdf.with_suffix(""))
         subprocess.run([pdftoppm, "-png", "-r", "203", "-singlefile", str(pdf), png], check=True)  # noqa: S603
