@@ -165,3 +165,33 @@ def test_an_outlet_without_a_contact_or_without_stalled_parcels_is_not_sent_anyt
     response = manager_client.post(send_url(reachable), {"token": str(uuid.uuid4())}, follow=True)
     assert "no stalled or overdue parcel" in response.content.decode()
     assert not OutletDispatch.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_clicks_make_one_dispatch(manager_user):
+    """Both requests find no dispatch of the token and insert one: the unique token makes the second
+    wait for the first's commit, fail, and return the first's dispatch."""
+    import threading
+
+    from django.db import connection
+
+    outlet = CarrierOutletFactory(contact_email="hz@example.com")
+    stalled(ShopFactory(code="acme"), outlet, tracking_no="ZT-RACE")
+    token, barrier, results = uuid.uuid4(), threading.Barrier(2), []
+
+    def click():
+        try:
+            barrier.wait(5)
+            results.append(outlet_dispatch_create(outlet=outlet, by=manager_user, token=token))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(created for _dispatch, created in results) == [False, True]
+    assert len({dispatch.pk for dispatch, _created in results}) == 1
+    assert OutletDispatch.objects.count() == 1
