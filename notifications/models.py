@@ -119,7 +119,7 @@ class OutletDispatch(models.Model):
         CarrierOutlet, on_delete=models.PROTECT, related_name="dispatches", verbose_name=_("courier outlet")
     )
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("sent by")
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("sent by")
     )
     token = models.UUIDField(_("idempotency token"), unique=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

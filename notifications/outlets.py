@@ -97,11 +97,12 @@ def outlet_dispatch_create(*, outlet: CarrierOutlet, by, token: uuid.UUID) -> tu
     channel = outlet_channel(outlet)
     if channel is None:
         raise ValidationError(_("Outlet %(outlet)s has no IM robot or email to send to.") % {"outlet": outlet})
-    rows = list(outlet_stalled_rows(outlet=outlet, shop_ids=shop_ids_for(by))[:MAX_PARCELS])
+    outlet_rows = outlet_stalled_rows(outlet=outlet, shop_ids=shop_ids_for(by))
+    rows = list(outlet_rows[:MAX_PARCELS])
     if not rows:
         raise ValidationError(_("Outlet %(outlet)s has no stalled or overdue parcel to send.") % {"outlet": outlet})
     parcel_ids = [row.parcel_id for row in rows]
-    chosen = outlet_stalled_rows(outlet=outlet, shop_ids=shop_ids_for(by)).filter(parcel_id__in=parcel_ids)
+    chosen = outlet_rows.filter(parcel_id__in=parcel_ids)
     kind, target, secret = channel
     try:
         with transaction.atomic():
@@ -139,7 +140,7 @@ def outlet_dispatch_message(dispatch: OutletDispatch) -> Message:
         lines = [_text_line(line) for line in dispatch.lines[:LINES_SHOWN]]
         if len(dispatch.lines) > LINES_SHOWN:
             lines.append(_("… and %(count)d more in the attached list.") % {"count": len(dispatch.lines) - LINES_SHOWN})
-        if dispatch.by.get_full_name() or dispatch.by.get_username():
+        if dispatch.by is not None:
             lines.append(_("Sent by %(name)s.") % {"name": dispatch.by.get_full_name() or dispatch.by.get_username()})
     data = {
         "dispatch": dispatch.pk,
