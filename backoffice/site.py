@@ -3,10 +3,13 @@
 The upload page and the managers' dashboards are added in `get_urls()`, as Django's own AdminSite adds
 its index and login: behind `admin_view` (an active staff member, else the login page) and each with
 its own permission check on top (`kinds_for` for uploads, `monitoring.view_dashboard` in the views).
+Apps above backoffice add theirs through `settings.ADMIN_SITE_PAGES` (backoffice never imports them).
 """
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import path
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.uploads import import_report_view, import_template_view, import_upload_view, kinds_for
@@ -40,6 +43,9 @@ class ParcelControlSite(admin.AdminSite):
             path("dashboard/shops/", self.dashboard(dashboards.shops), name="dashboard_shops"),
             path("dashboard/outlets/", self.dashboard(dashboards.outlets), name="dashboard_outlets"),
         ]
+        # Pages of the apps above (e.g. sending an outlet its parcels), named in settings.
+        for dotted in getattr(settings, "ADMIN_SITE_PAGES", ()):
+            pages += import_string(dotted)(self)
         return pages + super().get_urls()
 
     def dashboard(self, view):

@@ -9,7 +9,7 @@ indexed columns, no full count, no date hierarchy.
 import datetime
 
 from django.contrib import admin
-from django.db import transaction
+from django.db import models, transaction
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils import timezone
@@ -88,10 +88,25 @@ class CarrierAdmin(admin.ModelAdmin):
 
 @admin.register(CarrierOutlet)
 class CarrierOutletAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "carrier", "province", "city", "star_rating", "rating_month")
+    list_display = ("code", "name", "carrier", "province", "city", "star_rating", "rating_month", "contact_name",
+                    "contact_phone", "robot_kind")  # fmt: skip
     list_select_related = ("carrier",)
-    list_filter = ("carrier", "star_rating", "province")
+    list_filter = ("carrier", "star_rating", "province", "robot_kind")
     search_fields = ("^code", "name", "^city")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fieldsets = (
+        (None, {"fields": ("carrier", "code", "name", "province", "city", "star_rating", "rating_month")}),
+        (
+            _("Contact"),
+            {
+                "fields": ("contact_name", "contact_phone", "robot_kind", "robot_url", "robot_secret", "contact_email"),
+                "description": _(
+                    "Whom the outlet's own stalled and overdue parcels are sent to from the outlet scorecard: "
+                    "the IM robot if there is one, else the email addresses."
+                ),
+            },
+        ),
+    )
 
 
 class OrderParcelInline(admin.TabularInline):

@@ -5,6 +5,7 @@ rule is one set query (DESIGN.md, "The parcel's life").
 """
 
 from django.conf import settings
+from django.core.validators import validate_email
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -73,8 +74,21 @@ class Carrier(models.Model):
         return self.name or self.code
 
 
+class OutletRobotKind(models.TextChoices):
+    """The IM robots an outlet can be reached through (the same formats as the alert channels)."""
+
+    WECOM = "wecom", _("WeCom robot")
+    DINGTALK = "dingtalk", _("DingTalk robot")
+    FEISHU = "feishu", _("Feishu robot")
+    WEBHOOK = "webhook", _("webhook")
+
+
 class CarrierOutlet(models.Model):
-    """A carrier's local branch; its star rating (1–5) is imported monthly."""
+    """A carrier's local branch; its star rating (1–5) is imported monthly.
+
+    Its contact (DESIGN.md, "Outlet contacts"): Cainiao's package monitoring cannot contact an outlet
+    ("目前产品暂不支持直接联系网点"), so the outlet's person, phone, and the robot or email address its
+    own stalled parcels are sent to from the scorecard (a robot first, else the email)."""
 
     carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="outlets", verbose_name=_("carrier"))
     code = models.CharField(_("code"), max_length=64)
@@ -83,6 +97,17 @@ class CarrierOutlet(models.Model):
     city = models.CharField(_("city"), max_length=64, blank=True)
     star_rating = models.PositiveSmallIntegerField(_("star rating"), null=True, blank=True)
     rating_month = models.DateField(_("rating month"), null=True, blank=True)
+    contact_name = models.CharField(_("contact name"), max_length=100, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    robot_kind = models.CharField(_("IM robot"), max_length=16, choices=OutletRobotKind.choices, blank=True)
+    robot_url = models.URLField(_("robot webhook URL"), max_length=500, blank=True)
+    robot_secret = models.CharField(
+        _("robot secret"), max_length=200, blank=True,
+        help_text=_("DingTalk and Feishu: the robot's signing secret; webhook: the HMAC-SHA256 key of X-Signature."),
+    )  # fmt: skip
+    contact_email = models.CharField(
+        _("contact email"), max_length=500, blank=True, help_text=_("Addresses separated by commas.")
+    )
 
     class Meta:
         verbose_name = _("courier outlet")
@@ -98,6 +123,25 @@ class CarrierOutlet(models.Model):
 
     def __str__(self):
         return f"{self.carrier.code}/{self.name or self.code}"
+
+    @property
+    def has_contact_channel(self) -> bool:
+        """True when the outlet can be sent its parcels: a robot webhook or an email address."""
+        return bool((self.robot_kind and self.robot_url) or self.contact_email.strip())
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if bool(self.robot_kind) != bool(self.robot_url):
+            raise ValidationError(
+                {"robot_url" if self.robot_kind else "robot_kind": _("Choose the robot and give its webhook URL.")}
+            )
+        addresses = [a.strip() for a in self.contact_email.replace(";", ",").split(",") if a.strip()]
+        for address in addresses:
+            try:
+                validate_email(address)
+            except ValidationError:
+                raise ValidationError({"contact_email": _("Not an email address: %(address)s") % {"address": address}}) from None
 
 
 class Order(models.Model):

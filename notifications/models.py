@@ -1,4 +1,5 @@
-"""Channels that want alerts, the (channel, alert, level) claims, and the digests that carry them.
+"""Channels that want alerts, the (channel, alert, level) claims, the digests that carry them, and
+the lists of parcels sent to a courier outlet (`OutletDispatch`).
 
 Exactly once: a `ChannelAlert` row is the claim that a channel is told about an alert at a level
 (unique on the three), written in the same transaction that puts it into one `Digest`; a digest is
@@ -12,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from fulfillment.models import Shop
+from fulfillment.models import CarrierOutlet, Shop
 from monitoring.models import Alert, AlertKind, AlertLevel
 
 
@@ -104,3 +105,47 @@ class ChannelAlert(models.Model):
 
     def __str__(self):
         return f"{self.channel_id}/{self.alert_id}/{self.level}"
+
+
+class OutletDispatch(models.Model):
+    """An outlet sent its own stalled and overdue parcels from the scorecard: who, what, when.
+
+    What is sent is frozen when the manager confirms (the parcel ids, the lines, the CSV and the
+    channel), so a retry sends the same list. `token` is the confirm form's idempotency key: two
+    clicks of the button post the same token and make one dispatch. Sent like a digest: claimed for
+    a while (`claimed_until`) before sending, marked sent once, retried with backoff."""
+
+    outlet = models.ForeignKey(
+        CarrierOutlet, on_delete=models.PROTECT, related_name="dispatches", verbose_name=_("courier outlet")
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("sent by")
+    )
+    token = models.UUIDField(_("idempotency token"), unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=ChannelKind.choices)
+    target = models.TextField(_("target"))
+    secret = models.CharField(_("secret"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="zh-hans")
+    parcel_count = models.PositiveIntegerField(_("parcels"), default=0)
+    parcel_ids = models.JSONField(_("parcel ids"), default=list, blank=True)
+    lines = models.JSONField(_("lines"), default=list, blank=True)
+    csv = models.TextField(_("CSV"), blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=DigestStatus.choices, default=DigestStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outlet dispatch")
+        verbose_name_plural = _("outlet dispatches")
+        ordering = ["-created_at", "-pk"]
+        permissions = [("send_outletdispatch", _("Can send an outlet its parcels"))]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="outlet_dispatch_pending_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.outlet} #{self.pk}"

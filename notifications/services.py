@@ -73,13 +73,34 @@ def digests_collect(*, now: datetime.datetime | None = None) -> list[Digest]:
     return digests
 
 
-def _claim(digest_id: int, now: datetime.datetime) -> bool:
-    claimed = Digest.objects.filter(
+def claim_for_sending(model, pk: int, now: datetime.datetime) -> bool:
+    """Hold a pending digest (or outlet dispatch) for NOTIFICATION_CLAIM_SECONDS, committed before
+    anything is sent: False when it is sent, given up, or held by a live worker."""
+    claimed = model.objects.filter(
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
-        pk=digest_id,
+        pk=pk,
         status=DigestStatus.PENDING,
     ).update(claimed_until=now + datetime.timedelta(seconds=getattr(settings, "NOTIFICATION_CLAIM_SECONDS", CLAIM_SECONDS)))
     return claimed == 1
+
+
+def record_failure(model, pk: int, *, attempts: int, error: Exception, now: datetime.datetime) -> bool:
+    """A failed send: the next attempt after the backoff, or given up after MAX_ATTEMPTS (True)."""
+    gave_up = attempts >= MAX_ATTEMPTS
+    model.objects.filter(pk=pk).update(
+        attempts=attempts,
+        last_error=str(error)[:2000],
+        status=DigestStatus.FAILED if gave_up else DigestStatus.PENDING,
+        next_attempt_at=None if gave_up else now + backoff(attempts),
+        claimed_until=None,
+    )
+    return gave_up
+
+
+def record_sent(model, pk: int, *, attempts: int) -> None:
+    model.objects.filter(pk=pk).update(
+        status=DigestStatus.SENT, sent_at=timezone.now(), attempts=attempts, last_error="", claimed_until=None
+    )
 
 
 def digest_message(digest: Digest) -> Message:
@@ -132,7 +153,7 @@ def _line(item: ChannelAlert) -> str:
     }
 
 
-def _backoff(attempts: int) -> datetime.timedelta:
+def backoff(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
 
 
@@ -140,26 +161,17 @@ def digest_send(*, digest_id: int, now: datetime.datetime | None = None) -> str:
     """Send one digest unless it is sent, given up, not yet due, or held by another worker. Returns
     what happened: "sent", "failed" (retried later), "gave up" or "skipped"."""
     now = now or timezone.now()
-    if not _claim(digest_id, now):
+    if not claim_for_sending(Digest, digest_id, now):
         return "skipped"
     digest = Digest.objects.select_related("channel").get(pk=digest_id)
     try:
         SENDERS[digest.channel.kind](digest.channel, digest_message(digest))
     except TransportError as error:
         attempts = digest.attempts + 1
-        gave_up = attempts >= MAX_ATTEMPTS
-        Digest.objects.filter(pk=digest_id).update(
-            attempts=attempts,
-            last_error=str(error)[:2000],
-            status=DigestStatus.FAILED if gave_up else DigestStatus.PENDING,
-            next_attempt_at=None if gave_up else now + _backoff(attempts),
-            claimed_until=None,
-        )
+        gave_up = record_failure(Digest, digest_id, attempts=attempts, error=error, now=now)
         logger.warning("Digest %s to %s failed (attempt %d): %s", digest_id, digest.channel, attempts, error)
         return "gave up" if gave_up else "failed"
-    Digest.objects.filter(pk=digest_id).update(
-        status=DigestStatus.SENT, sent_at=timezone.now(), attempts=digest.attempts + 1, last_error="", claimed_until=None
-    )
+    record_sent(Digest, digest_id, attempts=digest.attempts + 1)
     return "sent"
 
 

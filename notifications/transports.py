@@ -1,4 +1,7 @@
-"""How a digest reaches each kind of channel, in each receiver's own format.
+"""How a digest (or an outlet's list of parcels) reaches each kind of channel, in each receiver's own format.
+
+A "channel" here is anything with `kind`, `target` and `secret`: a `NotificationChannel`, or an
+`OutletDispatch` that carries the outlet's robot or email addresses.
 
 - email: Django's email backend (`EMAIL_URL`), one message to the target's addresses;
 - WeCom robot: `{"msgtype": "markdown", "markdown": {"content": …}}`;
@@ -22,7 +25,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 import requests
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 
 TIMEOUT_SECONDS = 10
 
@@ -37,6 +40,7 @@ class Message:
     title: str
     lines: list[str]
     data: dict  # the machine-readable digest (webhooks)
+    attachments: tuple = ()  # (file name, content, MIME type): sent with an email (robots get the lines)
 
     @property
     def text(self) -> str:
@@ -77,7 +81,11 @@ def send_email(channel, message: Message) -> None:
     if not addresses:
         raise TransportError("no email address in the channel's target")
     try:
-        send_mail(message.title, message.text, None, addresses, fail_silently=False)
+        if message.attachments:
+            email = EmailMessage(message.title, message.text, None, addresses, attachments=list(message.attachments))
+            email.send(fail_silently=False)
+        else:
+            send_mail(message.title, message.text, None, addresses, fail_silently=False)
     except Exception as error:  # noqa: BLE001 — any backend failure is a failed send, retried
         raise TransportError(f"{type(error).__name__}: {error}"[:500]) from None
 

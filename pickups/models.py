@@ -384,3 +384,28 @@ class PickupCoverage(models.Model):
 
     def __str__(self):
         return f"{self.province} {self.city}".strip()
+
+
+class LabelFormat(models.TextChoices):
+    A4 = "a4", _("A4 sheet (office printer)")
+    THERMAL_100X150 = "thermal_100x150", _("100 × 150 mm thermal label")
+
+
+class PrinterPreference(models.Model):
+    """The paper a user's printer takes for bag labels and handover sheets: warehouses print on
+    100 × 150 mm thermal labels (203 dpi), offices on A4. Set by the user from the label page."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="printer_preference", verbose_name=_("user")
+    )
+    label_format = models.CharField(
+        _("label format"), max_length=20, choices=LabelFormat.choices, default=LabelFormat.A4
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("printer preference")
+        verbose_name_plural = _("printer preferences")
+
+    def __str__(self):
+        return f"{self.user} · {self.get_label_format_display()}"

@@ -13,7 +13,16 @@ from core.timezones import shop_zone
 from fulfillment.calendar import add_working_days, is_working_day
 from fulfillment.models import Carrier, Order, Parcel, ParcelStatus, Platform, Shop
 
-from .models import BagItem, BagStatus, ConsolidationBag, HandoverItem, HandoverSheet, PickupCoverage
+from .models import (
+    BagItem,
+    BagStatus,
+    ConsolidationBag,
+    HandoverItem,
+    HandoverSheet,
+    LabelFormat,
+    PickupCoverage,
+    PrinterPreference,
+)
 
 FREE_PICKUP_MIN_ORDERS_PER_DAY = 50
 FREE_PICKUP_PERIOD_DAYS = 30
@@ -193,3 +202,12 @@ def handover_sheet_contents(*, sheet: HandoverSheet) -> SheetContents:
 
 def bag_weight_of_parcels(*, bag: ConsolidationBag) -> Decimal:
     return BagItem.objects.filter(bag=bag).aggregate(w=Sum("parcel__weight_kg"))["w"] or Decimal(0)
+
+
+def label_format_for(user, override: str | None = None) -> str:
+    """The format to print in: `override` (the print URL's `?format=`) when it is a format, else the
+    user's preference, else A4."""
+    if override in LabelFormat.values:
+        return override
+    preference = PrinterPreference.objects.filter(user_id=getattr(user, "pk", None)).first()
+    return preference.label_format if preference else LabelFormat.A4

@@ -10,14 +10,19 @@ from django.db import migrations
 from backoffice.roles import ROLES, grant_roles
 
 
-def apply_roles(apps, schema_editor):
+def apply_roles(apps, schema_editor, *, skip_missing=True):
+    """Permissions of models that do not exist yet at this point (added to the roles later) are
+    skipped here and granted by the later migration that runs this again (0002)."""
     # Permissions are otherwise created after the last migration (post_migrate): create them now.
     for label in sorted({perm.split(".", 1)[0] for perms in ROLES.values() for perm in perms}):
-        app_config = apps.get_app_config(label)
+        try:
+            app_config = apps.get_app_config(label)
+        except LookupError:  # the app has no model yet at this point of the history
+            continue
         app_config.models_module = True  # the migration state's app stub: let create_permissions see its models
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    grant_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    grant_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"), skip_missing=skip_missing)
 
 
 def remove_roles(apps, schema_editor):

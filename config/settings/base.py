@@ -208,6 +208,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Digests whose send failed (or whose worker died mid-send) are tried again when due.
     "send-due-digests": {"task": "notifications.tasks.send_due_digests", "schedule": 60.0},
+    # Likewise the lists of parcels sent to courier outlets from the scorecard.
+    "send-due-outlet-dispatches": {"task": "notifications.tasks.send_due_outlet_dispatches", "schedule": 60.0},
     # Monthly partitions of the tracking events, created ahead (PostgreSQL; nothing on SQLite).
     "event-partitions": {"task": "fulfillment.tasks.event_partitions", "schedule": 24 * 3600.0},
     # Pushes whose processing failed are processed again from their stored bodies.
@@ -217,6 +219,9 @@ CELERY_BEAT_SCHEDULE = {
 EVENT_ARCHIVE_GUARDS = ["monitoring.retention.open_claims"]
 # After each scan (the Celery task and `scan_parcels`): the apps above monitoring, by dotted path.
 SCAN_FOLLOW_UPS = ["notifications.tasks.notify_after_scan"]
+# Pages of the apps above backoffice's dashboards, mounted in the admin site's get_urls (callables
+# taking the site and returning URL patterns), by dotted path.
+ADMIN_SITE_PAGES = ["notifications.views.admin_pages"]
 
 # Email of the notification digests: e.g. smtp+tls://user:password@smtp.example.com:587
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

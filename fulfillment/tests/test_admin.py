@@ -325,3 +325,24 @@ def test_saving_a_parcel_writes_only_the_edited_fields(admin_client, monkeypatch
     parcel.refresh_from_db()
     assert parcel.weight_kg == Decimal("1.250")
     assert (parcel.picked_up_at, parcel.status) == (picked_up, "picked_up")
+
+
+def test_an_outlets_contact_is_shown_and_edited_in_the_admin(admin_client):
+    from fulfillment.models import CarrierOutlet
+
+    outlet = CarrierOutletFactory(code="HZ01", name="余杭网点")
+    url = reverse("admin:fulfillment_carrieroutlet_change", args=[outlet.pk])
+    page = admin_client.get(url).content.decode()
+    assert 'name="robot_url"' in page and 'name="contact_phone"' in page
+    form = {
+        "carrier": outlet.carrier_id, "code": "HZ01", "name": "余杭网点", "province": "", "city": "",
+        "star_rating": "", "rating_month": "", "contact_name": "王经理", "contact_phone": "0571-1234",
+        "robot_kind": "dingtalk", "robot_url": "", "robot_secret": "", "contact_email": "",
+    }  # fmt: skip
+    refused = admin_client.post(url, form)
+    assert refused.status_code == 200 and "Choose the robot and give its webhook URL." in refused.content.decode()
+    form["robot_url"] = "https://oapi.dingtalk.com/robot/send?access_token=abc"
+    assert admin_client.post(url, form).status_code == 302
+    outlet = CarrierOutlet.objects.get(pk=outlet.pk)
+    assert (outlet.contact_name, outlet.robot_kind, outlet.has_contact_channel) == ("王经理", "dingtalk", True)
+    assert "王经理" in admin_client.get(reverse("admin:fulfillment_carrieroutlet_changelist")).content.decode()

@@ -1,6 +1,9 @@
-import factory
+import uuid
 
-from notifications.models import ChannelAlert, Digest, NotificationChannel
+import factory
+from django.contrib.auth import get_user_model
+
+from notifications.models import ChannelAlert, Digest, NotificationChannel, OutletDispatch
 
 
 class NotificationChannelFactory(factory.django.DjangoModelFactory):
@@ -28,3 +31,16 @@ class ChannelAlertFactory(factory.django.DjangoModelFactory):
     digest = factory.SubFactory(DigestFactory)
     alert = factory.SubFactory("monitoring.tests.factories.AlertFactory")
     level = "warning"
+
+
+class OutletDispatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OutletDispatch
+
+    outlet = factory.SubFactory("fulfillment.tests.factories.CarrierOutletFactory", contact_email="outlet@example.com")
+    by = factory.LazyFunction(lambda: get_user_model().objects.get_or_create(username="sender")[0])
+    token = factory.LazyFunction(uuid.uuid4)
+    kind = "email"
+    target = "outlet@example.com"
+    language = "en"
+    parcel_count = 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -35,6 +37,7 @@ from ..selectors import (
     bag_parcels,
 )
 from .bag_scan import BagScanViewsMixin
+from .printing import print_format
 
 
 @admin.register(ConsolidationBag)
@@ -285,12 +288,16 @@ class ConsolidationBagAdmin(ShopLimitedAdminMixin, BagScanViewsMixin, admin.Mode
 
     def label_view(self, request, pk):
         bag = self._bag_or_404(request, pk)
+        printing = print_format(request)
+        # The printable width: 100 mm less the label's 6 mm sides, or its 186 mm on A4 less the same.
+        available, height = (Decimal(88), Decimal(26)) if printing["thermal"] else (Decimal(174), Decimal(34))
         context = {
             **self.admin_site.each_context(request),
+            **printing,
             "opts": self.opts,
             "title": _("Label of bag %(bag)s") % {"bag": bag.number},
             "bag": bag,
-            "barcode": code128_svg(bag.number),
+            "barcode": code128_svg(bag.number, available_mm=available, height_mm=height),
             "parcel_count": bag.items.count(),
         }
         return TemplateResponse(request, "admin/pickups/consolidationbag/label.html", context)

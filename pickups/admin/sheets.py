@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -38,6 +40,7 @@ from ..selectors import (
 )
 from ..services.scanning import normalize_tracking_number, split_scanned_codes
 from ..services.sheet_scans import handover_sheet_check_scans
+from .printing import print_format
 
 
 @admin.register(HandoverSheet)
@@ -354,13 +357,16 @@ class HandoverSheetAdmin(ShopLimitedAdminMixin, ShopTimeZoneMixin, admin.ModelAd
 
     def print_view(self, request, pk):
         sheet = self._sheet_or_404(request, pk)
+        printing = print_format(request)
+        available, height = (Decimal(84), Decimal(16)) if printing["thermal"] else (Decimal(78), Decimal(18))
         context = {
             **self.admin_site.each_context(request),
+            **printing,
             "opts": self.opts,
             "title": _("Handover sheet %(sheet)s") % {"sheet": sheet.number},
             "sheet": sheet,
             "contents": handover_sheet_contents(sheet=sheet),
-            "barcode": code128_svg(sheet.number),
+            "barcode": code128_svg(sheet.number, available_mm=available, height_mm=height),
         }
         with timezone.override(shop_zone(sheet.shop.timezone)):  # the agent reads the shop's local times
             context["printed_at"] = timezone.localtime()

@@ -20,6 +20,7 @@ from .bags import (
 )
 from .common import PICKUP_CLOCK_TOLERANCE, TRANSITION_REPORTED_LOST
 from .measurements import bag_measure
+from .printing import printer_preference_set
 from .scan_results import ScanOutcome, ScanResult, scan_message
 from .sheets import (
     SheetDraft,
@@ -33,6 +34,7 @@ from .sheets import (
 )
 
 __all__ = [
+    "printer_preference_set",
     "PICKUP_CLOCK_TOLERANCE",
     "TRANSITION_REPORTED_LOST",
     "ScanOutcome",

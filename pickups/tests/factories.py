@@ -2,10 +2,19 @@ import datetime
 from decimal import Decimal
 
 import factory
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from fulfillment.tests.factories import CarrierFactory, ShopFactory
-from pickups.models import BagItem, ConsolidationBag, HandoverItem, HandoverSheet, PickupCoverage, SortingCentre
+from pickups.models import (
+    BagItem,
+    ConsolidationBag,
+    HandoverItem,
+    HandoverSheet,
+    PickupCoverage,
+    PrinterPreference,
+    SortingCentre,
+)
 
 
 class ConsolidationBagFactory(factory.django.DjangoModelFactory):
@@ -68,3 +77,11 @@ def parcels_for(shop, n: int, **kwargs):
 
     kwargs.setdefault("carrier", CarrierFactory(code="YTO"))
     return [ParcelFactory(order=OrderFactory(shop=shop), ready=True, **kwargs) for _ in range(n)]
+
+
+class PrinterPreferenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PrinterPreference
+
+    user = factory.LazyFunction(lambda: get_user_model().objects.get_or_create(username="printer-user")[0])
+    label_format = "thermal_100x150"
