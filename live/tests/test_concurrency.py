@@ -56,3 +56,47 @@ def test_the_same_push_processed_concurrently_stores_each_event_once():
     assert sum(o["inserted"] for o in outcomes) == 60
     assert all(o["inserted"] + o["unchanged"] == 60 for o in outcomes)
     assert set(Parcel.objects.values_list("status", flat=True)) == {ParcelStatus.IN_TRANSIT}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_different_pushes_over_the_same_parcels_processed_by_four_workers_never_deadlock():
+    """Each push names 60 of 120 parcels, overlapping the others'. The events' foreign-key checks take
+    share locks on the parcels; before each batch locked its parcels first, in id order, two batches
+    holding share locks on the same parcels deadlocked upgrading them for the fold."""
+    carrier = CarrierFactory(code="YTO")
+    numbers = [f"YTD{i:03d}" for i in range(120)]
+    for number in numbers:
+        ParcelFactory(shipped=True, carrier=carrier, tracking_no=number, order=OrderFactory(paid_at=at("2026-03-02 08:00")))
+    source = PushSourceFactory()
+    deliveries = []
+    for push in range(16):
+        chosen = [numbers[(push * 37 + k * 7) % 120] for k in range(60)]
+        body = [
+            {"carrier_code": "YTO", "tracking_no": number, "code": "in_transit", "location": f"站{push}",
+             "occurred_at": f"2026-03-03 {push:02d}:{k:02d}"}
+            for k, number in enumerate(chosen)
+        ]  # fmt: skip
+        deliveries.append(PushDeliveryFactory(source=source, body=json.dumps(body)))
+    start = threading.Barrier(4)
+    failures = []
+
+    def work(mine):
+        try:
+            start.wait(timeout=10)
+            for delivery in mine:
+                push_delivery_process(delivery=delivery)
+        except Exception as error:  # noqa: BLE001 — collected for the assertion
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(deliveries[i::4],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert failures == []
+    assert TrackingEvent.objects.count() == 16 * 60
+    assert PushDelivery.objects.filter(processed_at__isnull=True).count() == 0
