@@ -16,10 +16,13 @@ from fulfillment.vocabulary import (  # noqa: F401 — the domain's vocabulary, 
     STATUS_RANK,
     UNFINISHED_CLOCK_INDEXES,
     VALID_NODE_CODES,
+    WAREHOUSE_MILESTONES,
+    WAREHOUSE_NODE_CODES,
     EventCode,
     ParcelStatus,
     Platform,
     SellerTier,
+    has_warehouse_node,
     unfinished,
 )
 
@@ -126,6 +129,12 @@ class Order(models.Model):
         return self.order_id
 
 
+# The parcels whose ship_at_risk clock still runs (the rule repeats it, so SQLite uses the index).
+SHIP_RISK_OPEN = Q(
+    packed_at__isnull=True, shipped_at__isnull=True, rts_at__isnull=True, picked_up_at__isnull=True
+)
+
+
 class Parcel(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="parcels", verbose_name=_("order"))
     # Copied from the order so that every scan and dashboard filter is a query on this table alone.
@@ -168,6 +177,11 @@ class Parcel(models.Model):
     out_for_delivery_at = models.DateTimeField(_("out for delivery at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     last_event_at = models.DateTimeField(_("last valid node at"), null=True, blank=True)
+    # The warehouse's nodes (earliest of each code); not valid nodes for the carrier rules.
+    accepted_at = models.DateTimeField(_("warehouse accepted at"), null=True, blank=True)
+    printed_at = models.DateTimeField(_("waybill printed at"), null=True, blank=True)
+    picked_at = models.DateTimeField(_("picked at"), null=True, blank=True)
+    packed_at = models.DateTimeField(_("packed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -191,6 +205,8 @@ class Parcel(models.Model):
     route_due_at = models.DateTimeField(_("route standard due at"), null=True, blank=True)
     stagnation_warn_at = models.DateTimeField(_("stagnation warning at"), null=True, blank=True)
     stagnation_due_at = models.DateTimeField(_("stagnation due at"), null=True, blank=True)
+    # ship_due_at less the policy's at-risk hours, only for parcels with a warehouse node.
+    ship_risk_at = models.DateTimeField(_("shipping at risk from"), null=True, blank=True)
 
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -238,6 +254,9 @@ class Parcel(models.Model):
                 models.Index(fields=[column], name=name, condition=Q(unfinished()))
                 for name, column in UNFINISHED_CLOCK_INDEXES.items()
             ),
+            # ship_at_risk: only parcels with a warehouse node have the column; they leave the
+            # index once packed, shipped, ready to ship or picked up.
+            models.Index(fields=["ship_risk_at"], name="parcel_ship_risk_open_idx", condition=SHIP_RISK_OPEN),
         ]
 
     def __str__(self):
@@ -275,6 +294,10 @@ class ParcelDraft(models.Model):
     out_for_delivery_at = models.DateTimeField(null=True)
     delivered_at = models.DateTimeField(null=True)
     last_event_at = models.DateTimeField(null=True)
+    accepted_at = models.DateTimeField(null=True)
+    printed_at = models.DateTimeField(null=True)
+    picked_at = models.DateTimeField(null=True)
+    packed_at = models.DateTimeField(null=True)
     ship_due_at = models.DateTimeField(null=True)
     pickup_warn_at = models.DateTimeField(null=True)
     pickup_due_at = models.DateTimeField(null=True)
@@ -285,6 +308,7 @@ class ParcelDraft(models.Model):
     route_due_at = models.DateTimeField(null=True)
     stagnation_warn_at = models.DateTimeField(null=True)
     stagnation_due_at = models.DateTimeField(null=True)
+    ship_risk_at = models.DateTimeField(null=True)
     cancelled_at = models.DateTimeField(null=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
@@ -309,6 +333,7 @@ class ParcelDraft(models.Model):
         "out_for_delivery_at",
         "delivered_at",
         "last_event_at",
+        *WAREHOUSE_MILESTONES,
         *DEADLINE_FIELDS,
         "cancelled_at",
         "cancelled_by_id",
@@ -361,7 +386,7 @@ class TrackingEvent(models.Model):
 
     @property
     def is_valid_node(self) -> bool:
-        return self.code != EventCode.INFO
+        return self.code in VALID_NODE_CODES
 
 
 class Region(models.Model):

@@ -33,6 +33,7 @@ HOUR_FIELDS = (
     "stagnation_warn_before_hours",
     "ticket_response_hours",
     "ticket_warn_hours",
+    "ship_at_risk_hours",
 )
 DAY_FIELDS = ("ship_due_days", "sorting_due_days", "route_grace_days")
 
@@ -114,6 +115,14 @@ class SlaPolicy(models.Model):
         _("ticket response warning (hours)"), default=16, validators=HOUR_BOUNDS
     )
 
+    # A parcel with warehouse nodes, not yet packed, this close to its ship deadline is at risk.
+    ship_at_risk_hours = models.PositiveIntegerField(
+        _("shipping at risk before the ship deadline (hours)"),
+        default=8,
+        validators=HOUR_BOUNDS,
+        help_text=_("Only for parcels whose warehouse sends its nodes (accepted, printed, picked, packed)."),
+    )
+
     class Meta:
         verbose_name = _("SLA policy")
         verbose_name_plural = _("SLA policies")
@@ -179,6 +188,7 @@ class AlertKind(models.TextChoices):
     LAZADA_SHIP_OVERDUE = "lazada_ship_overdue", _("Lazada: not ready to ship in time")
     LAZADA_SORTING_OVERDUE = "lazada_sorting_overdue", _("Lazada: not at sorting centre in time")
     FALSE_SIGNOFF = "false_signoff", _("False sign-off complaint")
+    SHIP_AT_RISK = "ship_at_risk", _("Not packed, ship deadline near")
 
 
 class AlertLevel(models.TextChoices):
