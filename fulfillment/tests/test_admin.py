@@ -325,3 +325,28 @@ def test_saving_a_parcel_writes_only_the_edited_fields(admin_client, monkeypatch
     parcel.refresh_from_db()
     assert parcel.weight_kg == Decimal("1.250")
     assert (parcel.picked_up_at, parcel.status) == (picked_up, "picked_up")
+
+
+def test_parcel_page_shows_the_warehouse_timeline_in_the_shop_time_zone(manager_client):
+    shop = ShopFactory(code="lazada-th-wh", timezone="Asia/Bangkok")
+    parcel = ParcelFactory(
+        shipped=True,
+        order__shop=shop,
+        order__paid_at=T0,
+        accepted_at=T0 + datetime.timedelta(minutes=5),  # 09:05 in Bangkok
+        printed_at=T0 + datetime.timedelta(hours=1, minutes=10),  # 10:10
+        picked_at=T0 + datetime.timedelta(hours=2, minutes=20),  # 11:20
+    )
+
+    html = manager_client.get(change_url(parcel)).content.decode()
+
+    section = html[html.index("In the warehouse") :]
+    for shown in ("9:05 a.m.", "10:10 a.m.", "11:20 a.m."):
+        assert shown in section
+    assert "10:05 a.m." not in section  # Asia/Shanghai would say 10:05
+    assert "packed at" in section.lower()
+
+
+def test_parcel_page_of_a_shop_without_warehouse_nodes_has_no_warehouse_section(manager_client):
+    parcel = ParcelFactory(shipped=True)
+    assert "In the warehouse" not in manager_client.get(change_url(parcel)).content.decode()

@@ -5,6 +5,7 @@ the status."""
 import datetime
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from fulfillment.models import VALID_NODE_CODES, Parcel, ParcelStatus, TrackingEvent
 from fulfillment.parcel_state import parcels_refresh_milestones
@@ -87,3 +88,11 @@ def test_warehouse_codes_are_not_valid_nodes():
     assert {"wh_accepted", "wh_printed", "wh_picked", "wh_packed"}.isdisjoint(VALID_NODE_CODES)
     assert "picked_up" in VALID_NODE_CODES
     assert not TrackingEvent(code="wh_packed").is_valid_node
+
+
+def test_the_event_code_check_takes_warehouse_codes_and_still_refuses_others(shipped_parcel):
+    """On PostgreSQL the events table is partitioned by month: the check on the parent holds for
+    every partition."""
+    TrackingEvent.objects.create(parcel=shipped_parcel, code="wh_packed", occurred_at=at("2026-03-02 10:30"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TrackingEvent.objects.create(parcel=shipped_parcel, code="wh_boxed", occurred_at=at("2026-03-02 10:40"))
