@@ -419,3 +419,6 @@ class MonitoredParcelAdmin(ParcelAdmin):
 
 admin.site.unregister(Parcel)
 admin.site.register(Parcel, MonitoredParcelAdmin)
+
+
+from monitoring import shop_alert_admin  # noqa: E402, F401 — registers the shop alert admins

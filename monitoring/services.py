@@ -28,6 +28,7 @@ from fulfillment.models import Parcel, unfinished
 from monitoring.deadlines import active_policies, policy_q
 from monitoring.models import Alert, AlertKind, AlertLevel, Complaint, SlaPolicy, StagnationTicket
 from monitoring.rules import RULES, Rule
+from monitoring.spikes import order_spikes_scan
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class ScanReport:
     now: datetime.datetime
     rules: dict[str, RuleOutcome] = field(default_factory=dict)
     skipped: bool = False
+    order_spikes: int = 0  # shop alerts raised (monitoring.spikes)
 
     @property
     def raised(self) -> int:
@@ -80,6 +82,8 @@ class ScanReport:
             _("Scan at %(now)s: raised %(raised)d, upgraded %(upgraded)d, resolved %(resolved)d")
             % {"now": self.now.isoformat(), "raised": self.raised, "upgraded": self.upgraded, "resolved": self.resolved}
         )
+        if self.order_spikes:
+            lines.append(_("Unusual order volume: %(count)d shop alerts raised") % {"count": self.order_spikes})
         return lines
 
 
@@ -178,6 +182,7 @@ def scan(*, now: datetime.datetime) -> ScanReport:
         outcome.raised = _raise(rule, now=now, policies=policies)
         outcome.seconds = time.perf_counter() - started
         report.rules[str(rule.kind)] = outcome
+    report.order_spikes = order_spikes_scan(now=now)
     if report.raised + report.resolved > ANALYZE_AFTER_CHANGES:
         # Fresh statistics for the next scan's NOT EXISTS: with a stale "no open alerts" estimate
         # PostgreSQL picks a nested-loop anti-join that is quadratic in the open alerts.
