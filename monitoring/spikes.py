@@ -6,7 +6,8 @@ manager to review before the day's orders are marked ready to ship.
 Part of every scan. The orders are counted in SQL, one GROUP BY (shop, local day) per shop time
 zone over the days judged and their baseline; the median of each shop's 14 daily counts is taken
 from those few rows, and the new alerts are written with one INSERT. Days without orders count as
-0 in the median. The scan judges the shop's local day of `now` and the day before (so the end of a
+0 in the median, but not the days before the shop's first order: a new shop's first weeks are
+compared with the days it has been selling (and its very first day with nothing). The scan judges the shop's local day of `now` and the day before (so the end of a
 day is judged even when no scan ran at its last minute), counting the orders paid up to `now`, so a
 replay at any instant sees only what was known then. A day's alert is raised once; a later scan of
 the same day updates its count.
@@ -21,7 +22,7 @@ from decimal import Decimal
 from statistics import median
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -66,6 +67,14 @@ def _daily_orders(tz_name: str, *, first_day: datetime.date, now: datetime.datet
     return counts
 
 
+def _with_older_orders(counts: dict[int, dict], *, before: datetime.datetime) -> set[int]:
+    """The shops among `counts` with orders paid before the counted days: their zero days count."""
+    if not counts:
+        return set()
+    older = Order.objects.filter(shop=OuterRef("pk"), paid_at__lt=before)
+    return set(Shop.objects.filter(pk__in=sorted(counts)).filter(Exists(older)).values_list("pk", flat=True))
+
+
 def order_spikes(*, now: datetime.datetime) -> list[ShopAlert]:
     """The unusual days at `now` (unsaved alerts), for the days judged of every shop."""
     threshold = spike_threshold()
@@ -79,13 +88,22 @@ def order_spikes(*, now: datetime.datetime) -> list[ShopAlert]:
         today = timezone.localdate(now, tz)
         judged = [today - datetime.timedelta(days=k) for k in range(DAYS_JUDGED)]
         first_day = judged[-1] - datetime.timedelta(days=threshold.baseline_days)
-        for shop_id, by_day in _daily_orders(tz_name, first_day=first_day, now=now).items():
+        counts = _daily_orders(tz_name, first_day=first_day, now=now)
+        older = _with_older_orders(counts, before=start_of_day(first_day, tz))
+        for shop_id, by_day in counts.items():
             shop = shops[shop_id]
+            history_from = first_day if shop_id in older else min(by_day)
             for day in judged:
                 orders = by_day.get(day, 0)
                 if orders < threshold.min_orders:
                     continue
-                baseline = [by_day.get(day - datetime.timedelta(days=k), 0) for k in range(1, threshold.baseline_days + 1)]
+                baseline = [
+                    by_day.get(day - datetime.timedelta(days=k), 0)
+                    for k in range(1, threshold.baseline_days + 1)
+                    if day - datetime.timedelta(days=k) >= history_from
+                ]
+                if not baseline:
+                    continue  # the shop's first day: nothing to compare with
                 middle = Decimal(str(median(baseline)))
                 if orders < threshold.factor * middle:
                     continue

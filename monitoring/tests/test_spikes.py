@@ -145,3 +145,24 @@ def test_managers_mark_spikes_reviewed_in_the_admin_and_clerks_see_none(shop, ma
     assert alert.resolved_at is not None
     client.force_login(warehouse_user)
     assert client.get(url).status_code == 403
+
+
+def test_a_new_shop_is_compared_with_the_days_it_has_been_selling(shop):
+    """Days before the shop's first order are no zero days: 40, 45, 50 → median 45, and 150 < 5 × 45.
+    The shop's very first day has nothing to compare with."""
+    history(shop, [40, 45, 50])
+    orders(shop, DAY, 150)
+    scan(now=late(DAY))
+    assert spikes() == []
+    newcomer = ShopFactory(code="tb-new", platform="taobao", seller_tier="marketplace")
+    orders(newcomer, DAY, 500)
+    scan(now=late(DAY))
+    assert spikes() == []
+
+
+def test_a_shop_with_older_orders_counts_its_quiet_days_as_zero(shop):
+    orders(shop, DAY - datetime.timedelta(days=20), 30)  # before the 14 days: they all count, as 0
+    history(shop, [0] * 10 + [5, 5, 5, 5])  # sorted: ten 0s, four 5s → median 0
+    orders(shop, DAY, 100)
+    scan(now=late(DAY))
+    assert spikes() == [("lz-spike", DAY, 100, Decimal("0"))]
