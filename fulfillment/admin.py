@@ -201,7 +201,7 @@ MILESTONE_FIELDS = (
     "cancelled_at",
 )
 # The warehouse part of the timeline, in the order the warehouse works.
-WAREHOUSE_FIELDS = (("accepted_at", "printed_at", "picked_at", "packed_at"), "ship_risk_at")
+WAREHOUSE_FIELDS = (("accepted_at", "printed_at"), ("picked_at", "packed_at"), "ship_risk_at")
 DEADLINE_FIELDS = (
     "ship_due_at",
     ("pickup_warn_at", "pickup_due_at"),
