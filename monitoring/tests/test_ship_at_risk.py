@@ -144,3 +144,16 @@ def test_warehouse_nodes_change_no_carrier_alert():
         ]
         assert kinds[0] == kinds[1]
     assert kinds[0]  # update / stagnation did fire: the comparison can fail
+
+
+def test_the_dashboards_count_it_and_give_it_a_tab(manager_client):
+    from django.urls import reverse
+
+    p = node(parcel(), "wh_accepted", PAID + H)
+    scan(now=PAID + 17 * H)
+    assert open_alert(p, now=PAID + 17 * H) is not None
+
+    stalled = manager_client.get(reverse("admin:dashboard_stalled")).content.decode()
+    overview = manager_client.get(reverse("admin:dashboard_overview")).content.decode()
+    assert "kind=ship_at_risk" in stalled and "Not packed, ship deadline near" in stalled
+    assert "?kind=ship_at_risk" in overview
