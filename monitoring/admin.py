@@ -76,6 +76,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
             },
         ),
         (_("Delivery and route"), {"fields": ("delivery_cutoff_hour", "route_grace_days")}),
+        (_("Warehouse nodes"), {"fields": ("ship_at_risk_hours",)}),
         (
             _("Stagnation and tickets"),
             {
