@@ -157,3 +157,25 @@ def test_the_dashboards_count_it_and_give_it_a_tab(manager_client):
     overview = manager_client.get(reverse("admin:dashboard_overview")).content.decode()
     assert "kind=ship_at_risk" in stalled and "Not packed, ship deadline near" in stalled
     assert "?kind=ship_at_risk" in overview
+
+
+def test_the_scan_finds_parcels_at_risk_through_their_partial_index():
+    """The rule's `requires` is the index's condition: the database reads only the open clocks."""
+    from django.db import connection
+
+    from monitoring.deadlines import active_policies
+    from monitoring.rules import RULES_BY_KIND
+    from monitoring.services import _breaching
+
+    node(parcel(), "wh_accepted", PAID + H)
+    query = _breaching(RULES_BY_KIND[RISK], now=PAID + 17 * H, policies=active_policies()).values("pk")
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " ".join(str(row) for row in cursor.fetchall())
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "parcel_ship_risk_open_idx" in plan, plan
