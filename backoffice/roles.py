@@ -17,7 +17,7 @@ VIEW_ALL = [
     for model in models
 ]
 
-ROLES: dict[str, list[str]] = {
+FIRST_ROLES: dict[str, list[str]] = {
     # Clerks: bags and sheets (create, scan, seal, book, confirm pickup, cancel), parcels ready to
     # ship; read the parcels and the pickups, not the alerts.
     "Warehouse": [p for p in VIEW_ALL if not p.startswith("monitoring.")]
@@ -52,19 +52,44 @@ ROLES: dict[str, list[str]] = {
         "fulfillment.add_region",
         "fulfillment.change_region",
         "pickups.export_claim_evidence",
-        # Sending a courier outlet its stalled parcels from the scorecard (granted by backoffice 0002).
-        "notifications.view_outletdispatch",
-        "notifications.send_outletdispatch",
     ],
 }
 
+# Permissions added to the roles later, each batch granted by its own migration (the first roles
+# migration ran before their models existed): {migration name: {group: permissions}}.
+ADDED_ROLES: dict[str, dict[str, list[str]]] = {
+    # Sending a courier outlet its stalled parcels from the scorecard, and reading what was sent.
+    "0002_outlet_sends": {
+        "Managers": ["notifications.view_outletdispatch", "notifications.send_outletdispatch"],
+    },
+    "0003_shop_alert_roles": {
+        "Managers": [
+            "monitoring.view_shopalert",
+            "monitoring.change_shopalert",
+            "monitoring.review_shopalert",
+            "monitoring.view_orderspikethreshold",
+            "monitoring.change_orderspikethreshold",
+        ],
+    },
+}
 
-def grant_roles(group_model, permission_model, *, skip_missing: bool = False) -> None:
-    """Create the groups of `ROLES` and add each its permissions (historical models in a migration,
-    the real ones where a test flushed the database). A permission that does not exist is an error,
-    unless `skip_missing` (an early migration, before the models of a later permission exist: a later
-    migration grants the roles again)."""
-    for name, perms in ROLES.items():
+
+def _merged() -> dict[str, list[str]]:
+    roles = {name: list(perms) for name, perms in FIRST_ROLES.items()}
+    for batch in ADDED_ROLES.values():
+        for name, perms in batch.items():
+            roles.setdefault(name, []).extend(perms)
+    return roles
+
+
+ROLES: dict[str, list[str]] = _merged()
+
+
+def grant_roles(group_model, permission_model, roles: dict[str, list[str]] | None = None) -> None:
+    """Create the groups of `roles` (default `ROLES`) and add each its permissions (historical models
+    in a migration, the real ones where a test flushed the database). A permission that does not
+    exist is an error."""
+    for name, perms in (ROLES if roles is None else roles).items():
         group, _created = group_model.objects.get_or_create(name=name)
         wanted = [tuple(p.split(".", 1)) for p in perms]
         found = {
@@ -74,8 +99,6 @@ def grant_roles(group_model, permission_model, *, skip_missing: bool = False) ->
             )
         }
         missing = [".".join(key) for key in wanted if key not in found]
-        if skip_missing:
-            wanted, missing = [key for key in wanted if key in found], []
         if missing:
             raise LookupError(f"Role {name}: no such permission {', '.join(missing)}")
         group.permissions.add(*(found[key] for key in wanted))

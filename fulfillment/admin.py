@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import BigTableAdmin, EditedFieldsOnlyMixin, ShopTimeZoneMixin, in_shop_time, report_applied
 from fulfillment.access import ShopLimitedAdminMixin, is_limited
 from fulfillment.models import (
+    WAREHOUSE_MILESTONES,
     Carrier,
     CarrierOutlet,
     EventArchive,
@@ -214,6 +215,8 @@ MILESTONE_FIELDS = (
     "last_event_at",
     "cancelled_at",
 )
+# The warehouse part of the timeline, in the order the warehouse works.
+WAREHOUSE_FIELDS = (("accepted_at", "printed_at"), ("picked_at", "packed_at"), "ship_risk_at")
 DEADLINE_FIELDS = (
     "ship_due_at",
     ("pickup_warn_at", "pickup_due_at"),
@@ -276,8 +279,21 @@ class ParcelAdmin(ShopLimitedAdminMixin, EditedFieldsOnlyMixin, ShopTimeZoneMixi
                 _("Milestones"),
                 {"fields": MILESTONE_FIELDS, "description": _("Times are shown in the shop's time zone.")},
             ),
-            (_("Deadlines"), {"fields": DEADLINE_FIELDS}),
         ]
+        if obj is not None and any(getattr(obj, name) for name in WAREHOUSE_MILESTONES):
+            fieldsets.append(
+                (
+                    _("In the warehouse"),
+                    {
+                        "fields": WAREHOUSE_FIELDS,
+                        "description": _(
+                            "The warehouse's own nodes, earliest of each, in the shop's time zone. They are not "
+                            "carrier updates: they stop no update or stagnation clock."
+                        ),
+                    },
+                )
+            )
+        fieldsets.append((_("Deadlines"), {"fields": DEADLINE_FIELDS}))
         fieldsets += self.extra_fieldsets(request, obj)
         fieldsets.append(
             (_("Record"), {"fields": (("event_count", "created_at", "updated_at"), "archived_events"), "classes": ["collapse"]})

@@ -17,10 +17,13 @@ from fulfillment.vocabulary import (  # noqa: F401 — the domain's vocabulary, 
     STATUS_RANK,
     UNFINISHED_CLOCK_INDEXES,
     VALID_NODE_CODES,
+    WAREHOUSE_MILESTONES,
+    WAREHOUSE_NODE_CODES,
     EventCode,
     ParcelStatus,
     Platform,
     SellerTier,
+    has_warehouse_node,
     unfinished,
 )
 
@@ -170,6 +173,12 @@ class Order(models.Model):
         return self.order_id
 
 
+# The parcels whose ship_at_risk clock still runs (the rule repeats it, so SQLite uses the index).
+SHIP_RISK_OPEN = Q(
+    packed_at__isnull=True, shipped_at__isnull=True, rts_at__isnull=True, picked_up_at__isnull=True
+)
+
+
 class Parcel(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="parcels", verbose_name=_("order"))
     # Copied from the order so that every scan and dashboard filter is a query on this table alone.
@@ -212,6 +221,11 @@ class Parcel(models.Model):
     out_for_delivery_at = models.DateTimeField(_("out for delivery at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     last_event_at = models.DateTimeField(_("last valid node at"), null=True, blank=True)
+    # The warehouse's nodes (earliest of each code); not valid nodes for the carrier rules.
+    accepted_at = models.DateTimeField(_("warehouse accepted at"), null=True, blank=True)
+    printed_at = models.DateTimeField(_("waybill printed at"), null=True, blank=True)
+    picked_at = models.DateTimeField(_("picked at"), null=True, blank=True)
+    packed_at = models.DateTimeField(_("packed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -235,6 +249,8 @@ class Parcel(models.Model):
     route_due_at = models.DateTimeField(_("route standard due at"), null=True, blank=True)
     stagnation_warn_at = models.DateTimeField(_("stagnation warning at"), null=True, blank=True)
     stagnation_due_at = models.DateTimeField(_("stagnation due at"), null=True, blank=True)
+    # ship_due_at less the policy's at-risk hours, only for parcels with a warehouse node.
+    ship_risk_at = models.DateTimeField(_("shipping at risk from"), null=True, blank=True)
 
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -282,6 +298,9 @@ class Parcel(models.Model):
                 models.Index(fields=[column], name=name, condition=Q(unfinished()))
                 for name, column in UNFINISHED_CLOCK_INDEXES.items()
             ),
+            # ship_at_risk: only parcels with a warehouse node have the column; they leave the
+            # index once packed, shipped, ready to ship or picked up.
+            models.Index(fields=["ship_risk_at"], name="parcel_ship_risk_open_idx", condition=SHIP_RISK_OPEN),
         ]
 
     def __str__(self):
@@ -319,6 +338,10 @@ class ParcelDraft(models.Model):
     out_for_delivery_at = models.DateTimeField(null=True)
     delivered_at = models.DateTimeField(null=True)
     last_event_at = models.DateTimeField(null=True)
+    accepted_at = models.DateTimeField(null=True)
+    printed_at = models.DateTimeField(null=True)
+    picked_at = models.DateTimeField(null=True)
+    packed_at = models.DateTimeField(null=True)
     ship_due_at = models.DateTimeField(null=True)
     pickup_warn_at = models.DateTimeField(null=True)
     pickup_due_at = models.DateTimeField(null=True)
@@ -329,6 +352,7 @@ class ParcelDraft(models.Model):
     route_due_at = models.DateTimeField(null=True)
     stagnation_warn_at = models.DateTimeField(null=True)
     stagnation_due_at = models.DateTimeField(null=True)
+    ship_risk_at = models.DateTimeField(null=True)
     cancelled_at = models.DateTimeField(null=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
@@ -353,6 +377,7 @@ class ParcelDraft(models.Model):
         "out_for_delivery_at",
         "delivered_at",
         "last_event_at",
+        *WAREHOUSE_MILESTONES,
         *DEADLINE_FIELDS,
         "cancelled_at",
         "cancelled_by_id",
@@ -405,7 +430,7 @@ class TrackingEvent(models.Model):
 
     @property
     def is_valid_node(self) -> bool:
-        return self.code != EventCode.INFO
+        return self.code in VALID_NODE_CODES
 
 
 class Region(models.Model):
@@ -441,45 +466,5 @@ class Holiday(models.Model):
         return f"{self.date} {self.name}"
 
 
-class ImportRun(models.Model):
-    """One run of an import command: what it read and did, and where its error report is."""
-
-    command = models.CharField(_("command"), max_length=64)
-    source = models.CharField(_("file"), max_length=500)
-    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    dry_run = models.BooleanField(_("dry run"), default=False)
-    rows_read = models.PositiveIntegerField(_("read"), default=0)
-    rows_inserted = models.PositiveIntegerField(_("inserted"), default=0)
-    rows_updated = models.PositiveIntegerField(_("updated"), default=0)
-    rows_unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
-    rows_rejected = models.PositiveIntegerField(_("rejected"), default=0)
-    error_report = models.CharField(_("error report"), max_length=500, blank=True)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("by")
-    )
-
-    class Meta:
-        verbose_name = _("import run")
-        verbose_name_plural = _("import runs")
-        ordering = ["-started_at"]
-
-    def __str__(self):
-        return f"{self.command} {self.source}"
-
-
-class EventArchive(models.Model):
-    """A month of tracking events exported to a file and removed from the database (retention)."""
-
-    month = models.DateField(_("month"), unique=True, help_text=_("The first day of the month archived."))
-    path = models.CharField(_("file"), max_length=500)
-    events = models.PositiveIntegerField(_("events"))
-    archived_at = models.DateTimeField(_("archived at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("event archive")
-        verbose_name_plural = _("event archives")
-        ordering = ["-month"]
-
-    def __str__(self):
-        return f"{self.month:%Y-%m} → {self.path}"
+# The records of the commands (import runs, event archives) live in `fulfillment.records`.
+from .records import EventArchive, ImportRun  # noqa: E402, F401

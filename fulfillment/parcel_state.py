@@ -29,6 +29,7 @@ from fulfillment.models import (
     ParcelStatus,
     TrackingEvent,
 )
+from fulfillment.vocabulary import WAREHOUSE_MILESTONES
 
 
 def statuses_below(status: str) -> list[str]:
@@ -153,6 +154,10 @@ FIRST_MILESTONES = {
     "delivered_at": EventCode.DELIVERED,
 }
 
+# Folded the same way: the warehouse's first accepted, printed, picked and packed nodes. They are
+# absent from EVENT_STATUS, so (like `info`) they are no valid node and never move the status.
+EARLIEST_MILESTONES = {**FIRST_MILESTONES, **WAREHOUSE_MILESTONES}
+
 
 def _case(column: str, mapping: dict, *, default: str = "NULL") -> str:
     """`CASE column WHEN 'k' THEN v ... END` from a dict of trusted constants (never user input)."""
@@ -180,11 +185,12 @@ def fold_events_sql(*, event_filter: str, by_event_id: bool = False) -> str:
     event_rank = {str(code): STATUS_RANK[status] for code, status in EVENT_STATUS.items()}
     valid_nodes = ", ".join(f"'{code}'" for code in EVENT_STATUS)
     aggregates = ",\n".join(
-        f"MIN(CASE WHEN e.code = '{code}' THEN e.occurred_at END) AS {column}" for column, code in FIRST_MILESTONES.items()
+        f"MIN(CASE WHEN e.code = '{code}' THEN e.occurred_at END) AS {column}"
+        for column, code in EARLIEST_MILESTONES.items()
     )
     first_sets = ",\n".join(
         f"{column} = {least}(COALESCE(p.{column}, agg.{column}), COALESCE(agg.{column}, p.{column}))"
-        for column in FIRST_MILESTONES
+        for column in EARLIEST_MILESTONES
     )
     first_outlet = dialect.first_by_time_sql(
         model=TrackingEvent, alias="e", value="outlet_id", time="occurred_at", group="parcel_id"

@@ -2,6 +2,7 @@
 tracking event codes, the deadline columns, and the "unfinished parcel" predicate."""
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.db.expressions import NotIn
@@ -77,6 +78,14 @@ UNFINISHED_CLOCK_INDEXES = {
 }
 
 
+def has_warehouse_node() -> Q:
+    """The parcel has at least one warehouse node: one of its warehouse milestones is set."""
+    condition = Q(pk__in=[])
+    for column in WAREHOUSE_MILESTONES:
+        condition |= Q(**{f"{column}__isnull": False})
+    return condition
+
+
 # The parcel's deadline columns, computed by monitoring from its SLA policy.
 DEADLINE_FIELDS = (
     "ship_due_at",
@@ -89,6 +98,7 @@ DEADLINE_FIELDS = (
     "route_due_at",
     "stagnation_warn_at",
     "stagnation_due_at",
+    "ship_risk_at",
 )
 
 
@@ -103,7 +113,23 @@ class EventCode(models.TextChoices):
     EXCEPTION = "exception", _("Exception")
     RETURNED = "returned", _("Returned")
     LOST = "lost", _("Lost")
+    # The warehouse's own nodes (DESIGN.md "Inside the warehouse"): milestones of their own, never
+    # a valid node for the carrier rules and never a status.
+    WH_ACCEPTED = "wh_accepted", _("Warehouse: order accepted")
+    WH_PRINTED = "wh_printed", _("Warehouse: waybill printed")
+    WH_PICKED = "wh_picked", _("Warehouse: picked")
+    WH_PACKED = "wh_packed", _("Warehouse: packed")
 
 
-# Every code but `info` is a valid node (DESIGN.md).
-VALID_NODE_CODES = tuple(c for c in EventCode.values if c != EventCode.INFO)
+WAREHOUSE_NODE_CODES = (EventCode.WH_ACCEPTED, EventCode.WH_PRINTED, EventCode.WH_PICKED, EventCode.WH_PACKED)
+
+# The warehouse milestones on the parcel, each the earliest event of its code.
+WAREHOUSE_MILESTONES = {
+    "accepted_at": EventCode.WH_ACCEPTED,
+    "printed_at": EventCode.WH_PRINTED,
+    "picked_at": EventCode.WH_PICKED,
+    "packed_at": EventCode.WH_PACKED,
+}
+
+# Every carrier code but `info` is a valid node (DESIGN.md); warehouse nodes are not.
+VALID_NODE_CODES = tuple(c for c in EventCode.values if c != EventCode.INFO and c not in WAREHOUSE_NODE_CODES)

@@ -76,6 +76,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
             },
         ),
         (_("Delivery and route"), {"fields": ("delivery_cutoff_hour", "route_grace_days")}),
+        (_("Warehouse nodes"), {"fields": ("ship_at_risk_hours",)}),
         (
             _("Stagnation and tickets"),
             {
@@ -424,3 +425,6 @@ class MonitoredParcelAdmin(ParcelAdmin):
 
 admin.site.unregister(Parcel)
 admin.site.register(Parcel, MonitoredParcelAdmin)
+
+
+from monitoring import shop_alert_admin  # noqa: E402, F401 — registers the shop alert admins

@@ -33,7 +33,7 @@ from core.db.dialect import id_chunks, without_jit
 from core.db.expressions import IsDistinctFrom, plus
 from core.timezones import shop_zone
 from fulfillment.calendar import add_days, at_local_hour, end_of_day, holiday_overrides, start_of_day
-from fulfillment.models import DEADLINE_FIELDS, FINISHED_STATUSES, Order, Parcel, Region
+from fulfillment.models import DEADLINE_FIELDS, FINISHED_STATUSES, Order, Parcel, Region, has_warehouse_node
 from monitoring.models import RouteStandard, SlaPolicy
 
 # Parcels per statement when ids are given (SQLite's bound-variable limit leaves room for this).
@@ -244,7 +244,7 @@ def _apply_policy(
     pickup_warn = policy.pickup_warn_hours if policy.pickup_warn_hours is not None else policy.pickup_due_hours
     update_warn = policy.update_warn_hours if policy.update_warn_hours is not None else policy.update_due_hours
     values = {
-        "ship_due_at": _plus_hours("paid_at", policy.ship_due_hours),
+        **_ship_values(parcels, policy, tz),
         # Without a separate warning threshold the warning instant is the due instant (never shown).
         "pickup_warn_at": _plus_hours("paid_at", pickup_warn if policy.pickup_due_hours is not None else None),
         "pickup_due_at": _plus_hours("paid_at", policy.pickup_due_hours),
@@ -254,14 +254,6 @@ def _apply_policy(
         "delivery_due_at": None,
         "route_due_at": None,
     }
-    if policy.ship_due_hours is None and policy.ship_due_days is not None:
-        values["ship_due_at"] = _local_day_case(
-            parcels,
-            "paid_at",
-            tz,
-            lambda day, o: end_of_day(add_days(day, policy.ship_due_days, working=working, overrides=o), tz),
-            working=working,
-        )
     if policy.sorting_due_days is not None:
         values["sorting_due_at"] = _local_day_case(
             parcels,
@@ -305,6 +297,29 @@ def _apply_policy(
     for column, value in values.items():
         changed |= Q(**{f"{column}__isnull": False}) if value is None else Q(IsDistinctFrom(F(column), value))
     return parcels.filter(changed).update(**values)
+
+
+def _ship_values(parcels: QuerySet, policy: SlaPolicy, tz) -> dict:
+    """`ship_due_at` (hours after payment, or the end of the Nth day) and `ship_risk_at`: the same
+    instant less the policy's at-risk hours, only for parcels with a warehouse node (DESIGN.md
+    "Inside the warehouse": a shop that sends no nodes never has the clock)."""
+    risk = policy.ship_at_risk_hours * HOUR
+    if policy.ship_due_hours is not None:
+        due = _plus("paid_at", policy.ship_due_hours * HOUR)
+        at_risk = _plus("paid_at", policy.ship_due_hours * HOUR - risk)
+    elif policy.ship_due_days is not None:
+        working = policy.count_working_days
+
+        def end_of_nth_day(day, overrides):
+            return end_of_day(add_days(day, policy.ship_due_days, working=working, overrides=overrides), tz)
+
+        due = _local_day_case(parcels, "paid_at", tz, end_of_nth_day, working=working)
+        at_risk = _local_day_case(parcels, "paid_at", tz, lambda d, o: end_of_nth_day(d, o) - risk, working=working)
+    else:
+        return {"ship_due_at": None, "ship_risk_at": None}
+    if at_risk is not None:
+        at_risk = Case(When(has_warehouse_node(), then=at_risk), default=None, output_field=DateTimeField())
+    return {"ship_due_at": due, "ship_risk_at": at_risk}
 
 
 def _local_day_case(parcels: QuerySet, source: str, tz, deadline_for, *, working: bool):

@@ -33,6 +33,7 @@ HOUR_FIELDS = (
     "stagnation_warn_before_hours",
     "ticket_response_hours",
     "ticket_warn_hours",
+    "ship_at_risk_hours",
 )
 DAY_FIELDS = ("ship_due_days", "sorting_due_days", "route_grace_days")
 
@@ -114,6 +115,14 @@ class SlaPolicy(models.Model):
         _("ticket response warning (hours)"), default=16, validators=HOUR_BOUNDS
     )
 
+    # A parcel with warehouse nodes, not yet packed, this close to its ship deadline is at risk.
+    ship_at_risk_hours = models.PositiveIntegerField(
+        _("shipping at risk before the ship deadline (hours)"),
+        default=8,
+        validators=HOUR_BOUNDS,
+        help_text=_("Only for parcels whose warehouse sends its nodes (accepted, printed, picked, packed)."),
+    )
+
     class Meta:
         verbose_name = _("SLA policy")
         verbose_name_plural = _("SLA policies")
@@ -179,6 +188,7 @@ class AlertKind(models.TextChoices):
     LAZADA_SHIP_OVERDUE = "lazada_ship_overdue", _("Lazada: not ready to ship in time")
     LAZADA_SORTING_OVERDUE = "lazada_sorting_overdue", _("Lazada: not at sorting centre in time")
     FALSE_SIGNOFF = "false_signoff", _("False sign-off complaint")
+    SHIP_AT_RISK = "ship_at_risk", _("Not packed, ship deadline near")
 
 
 class AlertLevel(models.TextChoices):
@@ -309,3 +319,76 @@ class Complaint(models.Model):
 
     def __str__(self):
         return f"{dict(AlertKind.choices).get(self.kind, self.kind)} {self.parcel}"
+
+
+class OrderSpikeThreshold(models.Model):
+    """When a shop's day of paid orders is unusual (Lazada's risk-control advice): at least `factor`
+    × the median of the previous `baseline_days` days and at least `min_orders`. One row, editable
+    by managers; without an active row no day is judged."""
+
+    factor = models.DecimalField(
+        _("times the median"), max_digits=5, decimal_places=2, default=Decimal("5"),
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("100"))],
+    )
+    min_orders = models.PositiveIntegerField(
+        _("at least (orders a day)"), default=100, validators=[MinValueValidator(1), MaxValueValidator(1_000_000)]
+    )
+    baseline_days = models.PositiveSmallIntegerField(_("median of the previous (days)"), default=14, validators=DAY_BOUNDS)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("order spike threshold")
+        verbose_name_plural = _("order spike thresholds")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(factor__gte=1, factor__lte=100, min_orders__gte=1, min_orders__lte=1_000_000)
+                & Q(baseline_days__gte=DAYS[0], baseline_days__lte=DAYS[1]),
+                name="spike_threshold_bounds",
+            )
+        ]
+
+    def __str__(self):
+        return _("%(factor)s× the %(days)s-day median, at least %(orders)s orders") % {
+            "factor": self.factor.normalize(), "days": self.baseline_days, "orders": self.min_orders,
+        }
+
+
+class ShopAlertKind(models.TextChoices):
+    ORDER_SPIKE = "order_spike", _("Unusual order volume")
+
+
+class ShopAlert(models.Model):
+    """An alert about a shop on one of its local days, not about a parcel: one row per (shop, kind,
+    day); managers mark it reviewed (before marking the day's orders ready to ship)."""
+
+    shop = models.ForeignKey(
+        "fulfillment.Shop", on_delete=models.CASCADE, related_name="shop_alerts", verbose_name=_("shop")
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=ShopAlertKind.choices, default=ShopAlertKind.ORDER_SPIKE)
+    day = models.DateField(_("day"), help_text=_("The shop's local day."))
+    orders = models.PositiveIntegerField(_("paid orders"))
+    median = models.DecimalField(_("median of the previous days"), max_digits=12, decimal_places=1)
+    raised_at = models.DateTimeField(_("raised at"))
+    resolved_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+
+    class Meta:
+        verbose_name = _("shop alert")
+        verbose_name_plural = _("shop alerts")
+        ordering = ["-day", "shop"]
+        permissions = [("review_shopalert", _("Can mark a shop alert reviewed"))]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "kind", "day"], name="shop_alert_one_per_shop_kind_day"),
+            models.CheckConstraint(condition=Q(kind__in=ShopAlertKind.values), name="shop_alert_kind_valid"),
+        ]
+        indexes = [models.Index(fields=["day"], condition=Q(resolved_at__isnull=True), name="shop_alert_open_day_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.shop} {self.day}"

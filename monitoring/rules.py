@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import F, Min, OuterRef, Q, Subquery
 from django.db.models.expressions import BaseExpression
 
-from fulfillment.models import Platform
+from fulfillment.models import SHIP_RISK_OPEN, Platform
 from monitoring.deadlines import policy_q
 from monitoring.models import AlertKind, Complaint, SlaPolicy, StagnationTicket
 
@@ -33,6 +33,7 @@ class Rule:
     resolved). `platforms`: None means every platform. `include_finished`: the rule still applies
     to cancelled, delivered, returned and lost parcels. `compensation_rate`: the SlaPolicy field
     whose rate of the order amount is the alert's compensation estimate. `past`: see `past_q`.
+    `warning_only`: the alert stays a warning past its due instant (`ship_at_risk`).
     """
 
     kind: str
@@ -44,6 +45,7 @@ class Rule:
     include_finished: bool = False
     compensation_rate: str | None = None
     past: Callable[[datetime.datetime], Q] | None = None
+    warning_only: bool = False
 
     def past_q(self, now: datetime.datetime) -> Q | None:
         """Optional: the parcels past warning or due at `now`, driven from a small table (tickets,
@@ -180,6 +182,16 @@ RULES: tuple[Rule, ...] = (
     ),
     # A buyer's false sign-off complaint: overdue at once, open until a manager resolves it.
     Rule(kind=AlertKind.FALSE_SIGNOFF, due=_complaint_due, past=_complaint_past, include_finished=True),
+    # Warehouse nodes: not packed within `ship_at_risk_hours` (8 h) of the ship deadline; a warning
+    # only. `ship_risk_at` is set only for parcels with a warehouse node; packed, shipped, ready to
+    # ship or picked up stops the clock (the partial index's condition).
+    Rule(
+        kind=AlertKind.SHIP_AT_RISK,
+        warn="ship_risk_at",
+        due="ship_due_at",
+        requires=SHIP_RISK_OPEN,
+        warning_only=True,
+    ),
 )
 
 RULES_BY_KIND = {rule.kind: rule for rule in RULES}

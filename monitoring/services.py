@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import Case, DecimalField, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, DateTimeField, DecimalField, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ from fulfillment.models import Parcel, unfinished
 from monitoring.deadlines import active_policies, policy_q
 from monitoring.models import Alert, AlertKind, AlertLevel, Complaint, SlaPolicy, StagnationTicket
 from monitoring.rules import RULES, Rule
+from monitoring.spikes import order_spikes_scan
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class ScanReport:
     now: datetime.datetime
     rules: dict[str, RuleOutcome] = field(default_factory=dict)
     skipped: bool = False
+    order_spikes: int = 0  # shop alerts raised (monitoring.spikes)
 
     @property
     def raised(self) -> int:
@@ -80,6 +82,8 @@ class ScanReport:
             _("Scan at %(now)s: raised %(raised)d, upgraded %(upgraded)d, resolved %(resolved)d")
             % {"now": self.now.isoformat(), "raised": self.raised, "upgraded": self.upgraded, "resolved": self.resolved}
         )
+        if self.order_spikes:
+            lines.append(_("Unusual order volume: %(count)d shop alerts raised") % {"count": self.order_spikes})
         return lines
 
 
@@ -118,15 +122,18 @@ def _raise(rule: Rule, *, now: datetime.datetime, policies: Sequence[SlaPolicy])
     """INSERT … SELECT the breaching parcels that have no open alert of this kind."""
     open_alert = Alert.objects.filter(parcel=OuterRef("pk"), kind=rule.kind, resolved_at__isnull=True)
     is_overdue = Q(rule_due__lt=now)
+    if rule.warning_only:
+        level, escalated = Value(AlertLevel.WARNING.value), Value(None, output_field=DateTimeField())
+    else:
+        level = Case(When(is_overdue, then=Value(AlertLevel.OVERDUE.value)), default=Value(AlertLevel.WARNING.value))
+        escalated = Case(When(is_overdue, then=Value(now)), default=None)
     columns = {
         "a_parcel_id": F("pk"),
         "a_kind": Value(str(rule.kind)),
-        "a_level": Case(
-            When(is_overdue, then=Value(AlertLevel.OVERDUE.value)), default=Value(AlertLevel.WARNING.value)
-        ),
+        "a_level": level,
         "a_due_at": F("rule_due"),
         "a_raised_at": Value(now),
-        "a_escalated_at": Case(When(is_overdue, then=Value(now)), default=None),
+        "a_escalated_at": escalated,
         "a_resolution_note": Value(""),
         "a_compensation_estimate": _compensation(rule, policies),
     }
@@ -171,10 +178,11 @@ def scan(*, now: datetime.datetime) -> ScanReport:
         started = time.perf_counter()
         outcome = RuleOutcome()
         outcome.resolved = _resolve(rule, now=now, policies=policies)
-        outcome.upgraded = _upgrade(rule, now=now)
+        outcome.upgraded = 0 if rule.warning_only else _upgrade(rule, now=now)
         outcome.raised = _raise(rule, now=now, policies=policies)
         outcome.seconds = time.perf_counter() - started
         report.rules[str(rule.kind)] = outcome
+    report.order_spikes = order_spikes_scan(now=now)
     if report.raised + report.resolved > ANALYZE_AFTER_CHANGES:
         # Fresh statistics for the next scan's NOT EXISTS: with a stale "no open alerts" estimate
         # PostgreSQL picks a nested-loop anti-join that is quadratic in the open alerts.

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import CarrierOutlet, Shop
-from monitoring.models import Alert, AlertKind, AlertLevel
+from monitoring.models import Alert, AlertKind, AlertLevel, ShopAlert, ShopAlertKind
 
 
 class ChannelKind(models.TextChoices):
@@ -37,7 +37,7 @@ class NotificationChannel(models.Model):
     )  # fmt: skip
     shops = models.ManyToManyField(Shop, blank=True, verbose_name=_("shops"), help_text=_("None: every shop."))
     alert_kinds = models.JSONField(
-        _("alert kinds"), default=list, blank=True, help_text=_("Codes of the alert kinds; empty: every kind.")
+        _("alert kinds"), default=list, blank=True, help_text=_("Codes of the alert kinds (order_spike: unusual order volume); empty: every kind.")
     )
     min_level = models.CharField(_("minimum level"), max_length=16, choices=AlertLevel.choices, default=AlertLevel.WARNING)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="zh-hans")
@@ -55,7 +55,7 @@ class NotificationChannel(models.Model):
     def clean(self):
         from django.core.exceptions import ValidationError
 
-        unknown = sorted(set(self.alert_kinds or []) - set(AlertKind.values))
+        unknown = sorted(set(self.alert_kinds or []) - set(AlertKind.values) - set(ShopAlertKind.values))
         if unknown:
             raise ValidationError({"alert_kinds": _("Unknown alert kinds: %(kinds)s") % {"kinds": ", ".join(unknown)}})
 
@@ -149,3 +149,17 @@ class OutletDispatch(models.Model):
 
     def __str__(self):
         return f"{self.outlet} #{self.pk}"
+
+
+class ChannelShopAlert(models.Model):
+    """A channel is (to be) told about a shop alert (an unusual day of orders): once, in one digest."""
+
+    channel = models.ForeignKey(NotificationChannel, on_delete=models.CASCADE, related_name="+")
+    shop_alert = models.ForeignKey(ShopAlert, on_delete=models.CASCADE, related_name="+")
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="shop_items")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "shop_alert"], name="channel_shop_alert_once")]
+
+    def __str__(self):
+        return f"{self.channel_id}/shop alert {self.shop_alert_id}"

@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.admin import in_shop_time
-from monitoring.models import Alert, AlertLevel
+from monitoring.models import Alert, AlertLevel, ShopAlert
 
-from .models import ChannelAlert, Digest, DigestStatus, NotificationChannel
+from .models import ChannelAlert, ChannelShopAlert, Digest, DigestStatus, NotificationChannel
 from .transports import SENDERS, Message, TransportError
 
 logger = logging.getLogger(__name__)
@@ -49,16 +49,37 @@ def _wanted_alerts(channel: NotificationChannel):
     return alerts.filter(~Exists(claimed)).order_by("pk")
 
 
+def _wanted_shop_alerts(channel: NotificationChannel):
+    """Unreviewed shop alerts (unusual order volume) raised since the channel exists, not yet claimed
+    for it. They count as warnings: a channel that wants only overdue alerts does not get them."""
+    if channel.min_level == AlertLevel.OVERDUE:
+        return ShopAlert.objects.none()
+    alerts = ShopAlert.objects.filter(resolved_at__isnull=True, raised_at__gte=channel.created_at)
+    if channel.alert_kinds:
+        alerts = alerts.filter(kind__in=channel.alert_kinds)
+    shop_ids = list(channel.shops.values_list("pk", flat=True))
+    if shop_ids:
+        alerts = alerts.filter(shop_id__in=shop_ids)
+    claimed = ChannelShopAlert.objects.filter(channel=channel, shop_alert=OuterRef("pk"))
+    return alerts.filter(~Exists(claimed)).order_by("pk")
+
+
 def digest_collect(*, channel: NotificationChannel) -> Digest | None:
     """The channel's new digest of what it was not told yet, or None when there is nothing new."""
     with transaction.atomic():
         channel = NotificationChannel.objects.select_for_update().get(pk=channel.pk)
         alerts = list(_wanted_alerts(channel).values_list("pk", "level")[:MAX_ALERTS_PER_DIGEST])
-        if not alerts:
+        shop_alerts = list(_wanted_shop_alerts(channel).values_list("pk", flat=True)[:MAX_ALERTS_PER_DIGEST])
+        if not alerts and not shop_alerts:
             return None
-        digest = Digest.objects.create(channel=channel, alert_count=len(alerts), next_attempt_at=timezone.now())
+        digest = Digest.objects.create(
+            channel=channel, alert_count=len(alerts) + len(shop_alerts), next_attempt_at=timezone.now()
+        )
         ChannelAlert.objects.bulk_create(
             [ChannelAlert(channel=channel, alert_id=pk, level=level, digest=digest) for pk, level in alerts]
+        )
+        ChannelShopAlert.objects.bulk_create(
+            [ChannelShopAlert(channel=channel, shop_alert_id=pk, digest=digest) for pk in shop_alerts]
         )
     return digest
 
@@ -111,14 +132,16 @@ def digest_message(digest: Digest) -> Message:
         .select_related("alert__parcel__shop", "alert__parcel__carrier")
         .order_by("-level", "alert__due_at", "pk")
     )
+    spikes = [item.shop_alert for item in digest.shop_items.select_related("shop_alert__shop").order_by("pk")]
     with translation.override(digest.channel.language):
         overdue = sum(item.level == AlertLevel.OVERDUE for item in items)
+        count = len(items) + len(spikes)
         title = ngettext(
             "Parcel Control: %(count)d alert (%(overdue)d overdue)",
             "Parcel Control: %(count)d alerts (%(overdue)d overdue)",
-            len(items),
-        ) % {"count": len(items), "overdue": overdue}
-        lines = [_line(item) for item in items[:LINES_SHOWN]]
+            count,
+        ) % {"count": count, "overdue": overdue}
+        lines = [_spike_line(spike) for spike in spikes] + [_line(item) for item in items[:LINES_SHOWN]]
         if len(items) > LINES_SHOWN:
             lines.append(_("… and %(count)d more in the stalled-parcels dashboard.") % {"count": len(items) - LINES_SHOWN})
     data = {
@@ -136,6 +159,11 @@ def digest_message(digest: Digest) -> Message:
             }
             for item in items
         ],
+        "shop_alerts": [
+            {"id": spike.pk, "kind": spike.kind, "shop": spike.shop.code, "day": spike.day.isoformat(),
+             "orders": spike.orders, "median": str(spike.median)}
+            for spike in spikes
+        ],
     }
     return Message(key=f"digest-{digest.pk}", title=title, lines=lines, data=data)
 
@@ -150,6 +178,16 @@ def _line(item: ChannelAlert) -> str:
         "tracking": parcel.tracking_no or "—",
         "shop": parcel.shop,
         "due": due,
+    }
+
+
+def _spike_line(spike: ShopAlert) -> str:
+    return _("%(kind)s · %(shop)s · %(day)s: %(orders)d paid orders (median %(median)s) — review before marking ready to ship") % {
+        "kind": spike.get_kind_display(),
+        "shop": spike.shop,
+        "day": spike.day.isoformat(),
+        "orders": spike.orders,
+        "median": spike.median.normalize(),
     }
 
 

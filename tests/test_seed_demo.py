@@ -175,3 +175,26 @@ def test_every_transition_happens_in_order(seeded):
     for stamped in (Transition.objects.values_list("at", flat=True), ImportRun.objects.values_list("started_at", flat=True)):
         assert all(plan.start <= at <= plan.now for at in stamped)
     assert ImportRun.objects.filter(rows_rejected__gt=0).count() == 0
+
+
+def test_one_shop_sends_warehouse_nodes_and_one_day_has_unusual_volume(seeded):
+    """Inside the warehouse: the Tmall shop's parcels carry warehouse milestones (and some were at
+    risk of shipping late); the other shops have none; the Lazada shop has one unusual day."""
+    from fulfillment.models import Parcel
+    from monitoring.models import Alert, ShopAlert
+
+    noded = Parcel.objects.filter(accepted_at__isnull=False)
+    assert set(noded.values_list("shop__code", flat=True)) == {"tmall-hz-youpin"}
+    assert noded.filter(packed_at__isnull=False).count() > 300
+    assert not noded.filter(packed_at__gt=F("shipped_at")).exists()  # packed before the upload
+    assert not noded.filter(printed_at__lt=F("accepted_at")).exists()
+    at_risk = Alert.objects.filter(kind="ship_at_risk")
+    assert at_risk.exists() and set(at_risk.values_list("parcel__shop__code", flat=True)) == {"tmall-hz-youpin"}
+    assert set(at_risk.values_list("level", flat=True)) == {"warning"}
+    spike_day = (seeded.plan.now.astimezone(datetime.timezone(datetime.timedelta(hours=8))).date()
+                 - datetime.timedelta(days=3))
+    assert list(ShopAlert.objects.values_list("shop__code", "kind", "day")) == [
+        ("lazada-sz-crossborder", "order_spike", spike_day)
+    ]
+    spike = ShopAlert.objects.get()
+    assert spike.orders >= 100 and spike.orders >= 5 * spike.median

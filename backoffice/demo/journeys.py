@@ -13,7 +13,18 @@ import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .world import DAY, HOUR, OUTLET_NAMES, SHANGHAI, TRANSIT_HUBS, ShopPlan, local, next_slot, route_days
+from .world import (
+    DAY,
+    HOUR,
+    OUTLET_NAMES,
+    SHANGHAI,
+    TRANSIT_HUBS,
+    WAREHOUSE_NAME,
+    ShopPlan,
+    local,
+    next_slot,
+    route_days,
+)
 
 # (share of parcels below this roll, fate); the rest are "normal".
 DOMESTIC_FATES = [
@@ -54,6 +65,9 @@ class ParcelPlan:
     rts_at: datetime.datetime | None = None
     cancelled_at: datetime.datetime | None = None
     events: list[Event] = field(default_factory=list)
+    # The warehouse's nodes, known once the e-waybill (the tracking number) is printed.
+    printed_at: datetime.datetime | None = None
+    warehouse_events: list[Event] = field(default_factory=list)
 
 
 def draw_fate(platform: str, rng: random.Random) -> str:
@@ -151,3 +165,30 @@ def cross_border_journey(plan: ParcelPlan, rng: random.Random, pickup_at: dateti
     out = landed + HOUR * rng.uniform(10, 30)
     add(Event(out, "out_for_delivery", f"{plan.dest_city} LEX hub", "Out for delivery / 派送中"))
     add(Event(out + HOUR * rng.uniform(2, 8), "delivered", plan.dest_city, "Delivered / 已签收"))
+
+
+def warehouse_nodes(plan: ParcelPlan, rng: random.Random) -> None:
+    """The warehouse's nodes of a parcel: accepted minutes after payment, the e-waybill printed,
+    picked, packed before the tracking number is uploaded as shipped. A parcel shipped late was
+    printed in time and packed late (the `ship_at_risk` case); one never shipped was accepted and
+    printed only. Cancelled parcels have none."""
+    if plan.fate == "cancelled":
+        return
+    accepted = plan.paid_at + HOUR * rng.uniform(0.05, 0.6)
+    if plan.shipped_at is not None:
+        accepted = min(accepted, plan.paid_at + (plan.shipped_at - plan.paid_at) * 0.2)
+    nodes = [(accepted, "wh_accepted", "仓库已接单")]
+    if plan.shipped_at is not None and plan.fate != "late_ship":
+        span = plan.shipped_at - accepted
+        nodes += [
+            (accepted + span * 0.3, "wh_printed", "电子面单已打印"),
+            (accepted + span * 0.6, "wh_picked", "拣货完成"),
+            (accepted + span * 0.9, "wh_packed", "已打包，待揽收"),
+        ]
+    else:
+        printed = plan.paid_at + HOUR * rng.uniform(9, 15)
+        nodes += [(printed, "wh_printed", "电子面单已打印"), (printed + HOUR * rng.uniform(0.5, 2), "wh_picked", "拣货完成")]
+        if plan.shipped_at is not None:
+            nodes.append((plan.shipped_at - HOUR * rng.uniform(0.2, 0.6), "wh_packed", "已打包，待揽收（超时）"))
+    plan.printed_at = nodes[1][0]
+    plan.warehouse_events = [Event(at, code, WAREHOUSE_NAME, text) for at, code, text in nodes]

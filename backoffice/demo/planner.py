@@ -14,7 +14,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from . import records as r
-from .journeys import ParcelPlan, cross_border_journey, domestic_journey, draw_fate, lazada_ready
+from .journeys import ParcelPlan, cross_border_journey, domestic_journey, draw_fate, lazada_ready, warehouse_nodes
 from .world import (
     AGENTS,
     BAG_KG,
@@ -36,6 +36,10 @@ from .world import (
     SEED,
     SHANGHAI,
     SHOPS,
+    SPIKE_DAYS_BACK,
+    SPIKE_SHARE,
+    SPIKE_SHOP,
+    WAREHOUSE_NODES_SHOP,
     WEEK,
     ShopPlan,
     local,
@@ -124,10 +128,14 @@ class Planner:
         span = 9 * 10 ** (digits - 1)
         return f"{prefix}{10 ** (digits - 1) + (self.serials[carrier] * 7_368_787 + SEED) % span}"
 
-    def paid_time(self) -> datetime.datetime:
-        """More orders in the evening, few at night."""
+    def paid_time(self, shop: ShopPlan) -> datetime.datetime:
+        """More orders in the evening, few at night; the spike shop's unusual day takes a share of its orders."""
+        start, span = self.start, self.now - self.start - HOUR
+        if shop.code == SPIKE_SHOP and self.rng.random() < SPIKE_SHARE:
+            start = local(self.now.astimezone(SHANGHAI).date() - datetime.timedelta(days=SPIKE_DAYS_BACK), 0)
+            span = DAY - MINUTE
         while True:
-            moment = self.start + (self.now - self.start - HOUR) * self.rng.random()
+            moment = start + span * self.rng.random()
             hour = moment.astimezone(SHANGHAI).hour
             weight = 0.15 if hour < 7 else (1.0 if hour < 19 else 1.6)
             if self.rng.random() < weight / 1.6:
@@ -136,7 +144,7 @@ class Planner:
     def plan_order(self, shop: ShopPlan) -> None:
         """One order: its paid row, and one parcel (5% two, when both are shipped) with its journey."""
         rng = self.rng
-        paid_at = self.paid_time()
+        paid_at = self.paid_time(shop)
         self.orders += 1
         order_id = f"{paid_at.astimezone(SHANGHAI):%y%m%d}{3700000000 + self.orders * 7919 % 999999999}"
         if shop.platform == "lazada":
@@ -158,6 +166,8 @@ class Planner:
             if number and parcel.shipped_at is None:
                 continue  # a second parcel exists only once its tracking number is uploaded
             self.parcels.append(parcel)
+            if number == 0 and shop.code == WAREHOUSE_NODES_SHOP:
+                self.plan_warehouse_nodes(parcel, row)
             if parcel.shipped_at is not None:
                 shipped = {**row, "carrier_code": parcel.carrier, "tracking_no": parcel.tracking_no,
                            "shipped_at": stamp(parcel.shipped_at)}  # fmt: skip
@@ -168,6 +178,19 @@ class Planner:
                 self.plan.actions.append(r.CancelParcel(parcel.cancelled_at, shop.platform, order_id, CANCEL_REASON))
             if parcel_count == 2 and number == 0 and parcel.shipped_at is None:
                 break  # an unshipped or cancelled first parcel: a one-parcel order
+
+    def plan_warehouse_nodes(self, parcel: ParcelPlan, row: dict) -> None:
+        """The warehouse's nodes; the printed e-waybill's row gives the parcel its tracking number
+        (not yet shipped: that is the later upload), so that its nodes can be imported."""
+        warehouse_nodes(parcel, self.rng)
+        if parcel.printed_at is None:
+            return
+        parcel.printed_at = whole_second(parcel.printed_at)
+        if parcel.printed_at > self.now - 5 * MINUTE:
+            parcel.printed_at, parcel.warehouse_events = None, []
+            return
+        printed = {**row, "carrier_code": parcel.carrier, "tracking_no": parcel.tracking_no}
+        self.plan.rows.append(r.ImportRow(parcel.printed_at, r.ORDERS, printed))
 
     def plan_parcel(self, shop: ShopPlan, order_id, paid_at, dest_province, dest_city) -> ParcelPlan:
         rng = self.rng
@@ -293,6 +316,13 @@ class Planner:
                        "occurred_at": stamp(at), "location": event.location, "description": event.description,
                        "outlet_code": event.outlet_code}  # fmt: skip
                 self.plan.rows.append(r.ImportRow(at, r.EVENTS, row))
+            for event in plan.warehouse_events:
+                at, known = whole_second(event.at), whole_second(max(event.at, plan.printed_at))
+                if known <= self.now:
+                    row = {"carrier_code": plan.carrier, "tracking_no": plan.tracking_no, "code": event.code,
+                           "occurred_at": stamp(at), "location": event.location, "description": event.description,
+                           "outlet_code": ""}  # fmt: skip
+                    self.plan.rows.append(r.ImportRow(known, r.EVENTS, row))
 
     def plan_tickets(self) -> None:
         """Two stagnation tickets (one answered, one waiting) and a false sign-off complaint, near the end."""

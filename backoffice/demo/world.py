@@ -162,6 +162,14 @@ SHOPS = [
     ),
 ]
 DEMO_SHOP_CODES = [shop.code for shop in SHOPS]
+# Inside the warehouse (DESIGN.md): the Tmall shop's warehouse sends its nodes (accepted, waybill
+# printed, picked, packed); the Lazada shop has one day of unusual volume, with no campaign, three
+# days before the week's last day: half of its orders are paid that day.
+WAREHOUSE_NODES_SHOP = "tmall-hz-youpin"
+WAREHOUSE_NAME = "优品杭州仓"
+SPIKE_SHOP = "lazada-sz-crossborder"
+SPIKE_DAYS_BACK = 3
+SPIKE_SHARE = 0.5
 TRANSIT_HUBS = [
     "南昌转运中心",
     "武汉转运中心",

@@ -2,27 +2,24 @@
 
 Replaces the role parts of monitoring 0003/0005 (now no-ops): on a database where they ran, the
 groups already hold these permissions and this adds nothing. It runs after the latest migration of
-each app so that every permission named in the roles exists.
+each app so that every permission named in the roles exists. Permissions added to the roles since
+(`backoffice.roles.ADDED_ROLES`) are granted by later migrations.
 """
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from backoffice.roles import ROLES, grant_roles
+from backoffice.roles import FIRST_ROLES as ROLES
+from backoffice.roles import grant_roles
 
 
-def apply_roles(apps, schema_editor, *, skip_missing=True):
-    """Permissions of models that do not exist yet at this point (added to the roles later) are
-    skipped here and granted by the later migration that runs this again (0002)."""
+def apply_roles(apps, schema_editor):
     # Permissions are otherwise created after the last migration (post_migrate): create them now.
     for label in sorted({perm.split(".", 1)[0] for perms in ROLES.values() for perm in perms}):
-        try:
-            app_config = apps.get_app_config(label)
-        except LookupError:  # the app has no model yet at this point of the history
-            continue
+        app_config = apps.get_app_config(label)
         app_config.models_module = True  # the migration state's app stub: let create_permissions see its models
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    grant_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"), skip_missing=skip_missing)
+    grant_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"), ROLES)
 
 
 def remove_roles(apps, schema_editor):

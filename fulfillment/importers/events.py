@@ -176,7 +176,14 @@ def _statements() -> dict[str, str]:
         col(TrackingEvent, name)
         for name in ("parcel", "code", "occurred_at", "location", "description", "outlet", "imported_at")
     )
-    outlet_columns = ", ".join(col(CarrierOutlet, name) for name in ("carrier", "code", "name", "province", "city"))
+    # A new outlet: its carrier and code, every other column empty (text) or NULL, from the model's
+    # own field list, so that a column added to outlets later (a contact, say) cannot break the import.
+    outlet_fields = [f for f in CarrierOutlet._meta.concrete_fields if not f.primary_key]
+    outlet_columns = ", ".join(f.column for f in outlet_fields)
+    outlet_values = ", ".join(
+        "carrier_id" if f.name == "carrier" else "outlet_code" if f.name == "code" else "NULL" if f.null else "''"
+        for f in outlet_fields
+    )
     return {
         "find_parcels": (
             f"UPDATE {STAGE} SET carrier_id = c.{col(Carrier, 'id')}, parcel_id = p.{col(Parcel, 'id')} "  # noqa: S608
@@ -193,7 +200,7 @@ def _statements() -> dict[str, str]:
         ),
         "add_outlets": (
             f"INSERT INTO {outlet} ({outlet_columns}) "  # noqa: S608 — names from the models
-            f"SELECT DISTINCT carrier_id, outlet_code, '', '', '' FROM {STAGE} "
+            f"SELECT DISTINCT {outlet_values} FROM {STAGE} "
             "WHERE parcel_id IS NOT NULL AND outlet_code <> '' ON CONFLICT DO NOTHING"
         ),
         "last_event_id": f"SELECT COALESCE(MAX({col(TrackingEvent, 'id')}), 0) FROM {event}",  # noqa: S608

@@ -346,3 +346,28 @@ def test_an_outlets_contact_is_shown_and_edited_in_the_admin(admin_client):
     outlet = CarrierOutlet.objects.get(pk=outlet.pk)
     assert (outlet.contact_name, outlet.robot_kind, outlet.has_contact_channel) == ("王经理", "dingtalk", True)
     assert "王经理" in admin_client.get(reverse("admin:fulfillment_carrieroutlet_changelist")).content.decode()
+
+
+def test_parcel_page_shows_the_warehouse_timeline_in_the_shop_time_zone(manager_client):
+    shop = ShopFactory(code="lazada-th-wh", timezone="Asia/Bangkok")
+    parcel = ParcelFactory(
+        shipped=True,
+        order__shop=shop,
+        order__paid_at=T0,
+        accepted_at=T0 + datetime.timedelta(minutes=5),  # 09:05 in Bangkok
+        printed_at=T0 + datetime.timedelta(hours=1, minutes=10),  # 10:10
+        picked_at=T0 + datetime.timedelta(hours=2, minutes=20),  # 11:20
+    )
+
+    html = manager_client.get(change_url(parcel)).content.decode()
+
+    section = html[html.index("In the warehouse") :]
+    for shown in ("9:05 a.m.", "10:10 a.m.", "11:20 a.m."):
+        assert shown in section
+    assert "10:05 a.m." not in section  # Asia/Shanghai would say 10:05
+    assert "packed at" in section.lower()
+
+
+def test_parcel_page_of_a_shop_without_warehouse_nodes_has_no_warehouse_section(manager_client):
+    parcel = ParcelFactory(shipped=True)
+    assert "In the warehouse" not in manager_client.get(change_url(parcel)).content.decode()

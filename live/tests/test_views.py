@@ -297,3 +297,24 @@ def test_an_unreachable_broker_still_answers_stored(client, parcel):
 
     assert response.status_code == 200 and response.json()["result"] is True
     assert PushDelivery.objects.get(processed_at__isnull=True).verified
+
+
+def test_warehouse_nodes_arrive_by_push_as_our_codes_or_as_status_words(client, parcel):
+    """Generic pushes use our codes; kuaidi100's seeded words 仓库接单 … 已打包 map to them. They set
+    the warehouse milestones and move no status."""
+    source = PushSourceFactory(name="wms")
+    events = [generic_event(code="wh_accepted", occurred_at="2026-03-02 08:10", outlet_code="", location="杭州仓")]
+    assert post_generic(client, source, events).json()["inserted"] == 1
+    pushed = PushSourceFactory(kind=SourceKind.KUAIDI100)
+    param = kuaidi100_param(
+        com="yuantong",
+        nu="YT100",
+        nodes=[kuaidi100_node("2026-03-02 10:30:00", "已打包", "已打包"), kuaidi100_node("2026-03-02 09:20:00", "拣货")],
+    )
+    assert post_kuaidi100(client, pushed, param).status_code == 200
+
+    parcel.refresh_from_db()
+    assert (parcel.accepted_at, parcel.picked_at, parcel.packed_at) == (
+        at("2026-03-02 08:10"), at("2026-03-02 09:20"), at("2026-03-02 10:30")
+    )
+    assert parcel.status == ParcelStatus.SHIPPED and parcel.last_event_at is None

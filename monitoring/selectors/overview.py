@@ -10,7 +10,7 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from monitoring.models import Alert, AlertKind, AlertLevel
+from monitoring.models import Alert, AlertKind, AlertLevel, ShopAlert
 from monitoring.selectors.common import ShopIds, open_alerts, shop_timezone
 
 DUE_SOON_HOURS = 8
@@ -24,9 +24,19 @@ class Overview:
     due_soon_count: int
     compensation_at_risk: Decimal
     daily: list[dict]  # {"day", "new", "resolved"} for each of the last 14 local days, oldest first
+    order_spikes: list[ShopAlert]  # the shops' unusual days not yet reviewed, latest first
 
 
 DUE_SOON_LIMIT = 20
+SPIKES_SHOWN = 20
+
+
+def open_order_spikes(*, shop_ids: ShopIds = None) -> list[ShopAlert]:
+    """Shop alerts waiting for a manager's review (monitoring.spikes), of the shops the user may see."""
+    spikes = ShopAlert.objects.filter(resolved_at__isnull=True)
+    if shop_ids is not None:
+        spikes = spikes.filter(shop_id__in=sorted(shop_ids))
+    return list(spikes.select_related("shop").order_by("-day", "shop__code")[:SPIKES_SHOWN])
 
 
 def _alerts(shop_ids: ShopIds):
@@ -92,5 +102,6 @@ def dashboard_overview(*, now: datetime.datetime | None = None, shop_ids: ShopId
         due_soon_count=due_soon_count,
         compensation_at_risk=compensation,
         daily=daily,
+        order_spikes=open_order_spikes(shop_ids=shop_ids),
     )
 

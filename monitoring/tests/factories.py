@@ -1,10 +1,11 @@
 import datetime
+from decimal import Decimal
 
 import factory
 from django.utils import timezone
 
-from fulfillment.tests.factories import ParcelFactory
-from monitoring.models import Alert, AlertKind, AlertLevel, Complaint, RouteStandard, StagnationTicket
+from fulfillment.tests.factories import ParcelFactory, ShopFactory
+from monitoring.models import Alert, AlertKind, AlertLevel, Complaint, RouteStandard, ShopAlert, StagnationTicket
 
 
 class RouteStandardFactory(factory.django.DjangoModelFactory):
@@ -44,3 +45,16 @@ class ComplaintFactory(factory.django.DjangoModelFactory):
 
     parcel = factory.SubFactory(ParcelFactory, picked_up=True)
     opened_at = factory.LazyFunction(timezone.now)
+
+
+class ShopAlertFactory(factory.django.DjangoModelFactory):
+    """An unusual day of orders (monitoring.spikes): 412 paid orders against a median of 31.5."""
+
+    class Meta:
+        model = ShopAlert
+
+    shop = factory.SubFactory(ShopFactory)
+    day = datetime.date(2026, 3, 20)
+    orders = 412
+    median = Decimal("31.5")
+    raised_at = factory.LazyFunction(timezone.now)

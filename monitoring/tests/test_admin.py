@@ -110,3 +110,21 @@ def test_policy_change_recomputes_deadlines(manager_client, django_capture_on_co
     assert response.status_code == 302, response.context["adminform"].form.errors
     parcel.refresh_from_db()
     assert parcel.pickup_due_at == parcel.paid_at + datetime.timedelta(hours=72)
+
+
+def test_a_manager_sets_the_ship_at_risk_hours_within_1_to_720(manager_client, django_capture_on_commit_callbacks):
+    parcel = ParcelFactory(accepted_at=datetime.datetime(2026, 3, 2, 3, 0, tzinfo=datetime.UTC))  # a warehouse node
+    policy = SlaPolicy.objects.get(code="tmall")
+    url = reverse("admin:monitoring_slapolicy_change", args=[policy.pk])
+    form = manager_client.get(url).context["adminform"].form
+    data = {name: ("" if value is None else value) for name, value in form.initial.items() if name in form.fields}
+    data.update(is_active="on", ship_requires_pickup="", count_working_days="")
+    data = {k: v for k, v in data.items() if v not in (False,)}
+
+    refused = manager_client.post(url, {**data, "ship_at_risk_hours": 0})
+    assert refused.status_code == 200 and "ship_at_risk_hours" in refused.context["adminform"].form.errors
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(url, {**data, "ship_at_risk_hours": 4})
+    assert response.status_code == 302
+    parcel.refresh_from_db()
+    assert parcel.ship_risk_at == parcel.paid_at + datetime.timedelta(hours=20)  # 24 h − 4 h

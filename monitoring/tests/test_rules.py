@@ -75,12 +75,18 @@ def lazada():
     return ParcelFactory(order=order("lazada", "marketplace"))
 
 
+def accepted_by_the_warehouse():
+    """Not shipped; the warehouse accepted the order an hour after payment (a warehouse node)."""
+    return ParcelFactory(order=order(), accepted_at=PAID + H)
+
+
 @dataclass
 class Case:
     kind: str
     make: object
     warn: datetime.datetime | None
     due: datetime.datetime
+    warning_only: bool = False
 
 
 PICKUP = PAID + 6 * H  # the factory's picked_up_at and last_event_at
@@ -96,6 +102,8 @@ CASES = [
     Case(AlertKind.LAZADA_SHIP_OVERDUE, lazada, None, datetime.datetime(2026, 3, 4, 23, 59, 59, tzinfo=SH)),
     Case(AlertKind.LAZADA_SORTING_OVERDUE, lazada, None, datetime.datetime(2026, 3, 7, 23, 59, 59, tzinfo=SH)),
     Case(AlertKind.FALSE_SIGNOFF, complained, None, PAID + 30 * H),
+    # Not packed 8 h before the 24 h ship deadline: a warning, and never more.
+    Case(AlertKind.SHIP_AT_RISK, accepted_by_the_warehouse, PAID + 16 * H, PAID + 24 * H, warning_only=True),
 ]
 
 
@@ -120,11 +128,11 @@ def test_thresholds(case):
         assert level_at(parcel, case.kind, case.warn + S) == "warning"
         assert level_at(parcel, case.kind, case.due - S) == "warning"
     assert level_at(parcel, case.kind, case.due) == ("warning" if case.warn else None)
-    assert level_at(parcel, case.kind, case.due + S) == "overdue"
+    assert level_at(parcel, case.kind, case.due + S) == ("warning" if case.warning_only else "overdue")
     alert = Alert.objects.get(parcel=parcel, kind=case.kind)  # one row: upgraded in place
     assert alert.due_at == case.due
     assert alert.raised_at == (case.warn + S if case.warn else case.due + S)
-    assert alert.escalated_at == case.due + S
+    assert alert.escalated_at == (None if case.warning_only else case.due + S)
 
 
 def test_618_shipping_stops_only_with_a_pickup():

@@ -268,3 +268,24 @@ def test_absurd_page_numbers_and_dates_answer_a_page(manager_client):
             response = manager_client.get(reverse(url), dates)
             assert response.status_code == 200
             assert response.context["form"].errors
+
+
+def test_overview_lists_unreviewed_order_spikes_of_the_users_shops(manager_client, manager_user):
+    from monitoring.models import ShopAlert
+
+    mine, other = ShopFactory(code="lz-mine", name="Mine Lazada"), ShopFactory(code="lz-other", name="Other Lazada")
+    now = timezone.now()
+    ShopAlert.objects.create(shop=mine, day=datetime.date(2026, 3, 20), orders=412, median=Decimal("31.5"), raised_at=now)
+    ShopAlert.objects.create(shop=other, day=datetime.date(2026, 3, 19), orders=999, median=Decimal("20"), raised_at=now)
+    ShopAlert.objects.create(
+        shop=mine, day=datetime.date(2026, 3, 10), orders=777, median=Decimal("20"), raised_at=now, resolved_at=now
+    )
+
+    content = manager_client.get(reverse("admin:dashboard_overview")).content.decode()
+    assert "2026-03-20" in content and ">412<" in content and ">31.5<" in content
+    assert "Other Lazada" in content  # a manager limited to no shop sees every shop
+    assert "2026-03-10" not in content  # reviewed
+
+    mine.members.add(manager_user)
+    content = manager_client.get(reverse("admin:dashboard_overview")).content.decode()
+    assert "Mine Lazada" in content and "Other Lazada" not in content

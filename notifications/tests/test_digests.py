@@ -241,3 +241,31 @@ def test_the_scan_command_collects_the_digests_of_what_it_raised(shop, django_ca
         call_command("scan_parcels", stdout=io.StringIO())
     digest = Digest.objects.get(channel=channel)
     assert digest.alert_count == 1 and digest.status == DigestStatus.PENDING
+
+
+# ------------------------------------------------------------------------------------------ shop alerts
+
+
+def test_an_unusual_day_of_orders_is_sent_once_to_the_channels_that_want_it(receiver, shop):
+    from monitoring.tests.factories import ShopAlertFactory
+    from notifications.models import ChannelShopAlert
+
+    every = NotificationChannelFactory(target=receiver.url, secret="k")
+    NotificationChannelFactory(alert_kinds=["pickup_overdue"])  # parcel alerts only
+    NotificationChannelFactory(min_level="overdue")  # a spike is a warning
+    spike = ShopAlertFactory(shop=shop, orders=412)
+
+    (digest,) = digests_collect()
+    assert digest.channel == every and digest.alert_count == 1
+    assert list(ChannelShopAlert.objects.values_list("channel", "shop_alert")) == [(every.pk, spike.pk)]
+    assert digests_collect() == []  # once
+    assert digest_send(digest_id=digest.pk) == "sent"
+    body = receiver.json()
+    assert body["shop_alerts"] == [
+        {"id": spike.pk, "kind": "order_spike", "shop": "acme", "day": "2026-03-20", "orders": 412, "median": "31.5"}
+    ]
+    from notifications.services import digest_message
+
+    message = digest_message(digest)
+    assert message.title == "Parcel Control: 1 alert (0 overdue)"
+    assert message.lines[0].startswith("Unusual order volume · Acme · 2026-03-20: 412 paid orders (median 31.5)")
