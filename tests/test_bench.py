@@ -206,3 +206,21 @@ def test_push(databases):
     assert figure(r"^answer time: p50 [\d,]+ ms, p95 [\d,]+ ms, p99 [\d,]+ ms", output)
     assert figure(r"^pushes answered: [\d,]+ in [\d.]+ s .*errors 0$", output)
     assert "every event stored once: yes" in output
+
+
+@PG_ONLY
+def test_year(databases):
+    """bench/year.py at its smoke size: every figure printed next to its target (never whether it met it)."""
+    output = run(script("year.py", "--smoke", "--database-url", databases.url("year")))
+    ratio = figure(r"^  import into full / into empty: ([\d.]+)x +\(([\d,]+) vs ([\d,]+) events/s\)  target: ", output)
+    assert number(ratio[1]) > 0 and number(ratio[2]) > 0
+    full = figure(r"^  full scan: ([\d.]+) s, (\d+) queries  target: full scan < 10 s", output)
+    again = figure(r"^  unchanged re-scan: ([\d.]+) s, (\d+) queries  target: unchanged re-scan < 3 s", output)
+    assert int(full[2]) > 0 and int(again[2]) > 0
+    assert number(figure(r"^  full scan: [\d.]+ s, \d+ queries; raised ([\d,]+)", output)[1]) > 0
+    assert figure(r"^  unchanged re-scan: [\d.]+ s, \d+ queries; raised 0,", output)
+    assert int(figure(r"^  pages: (\d+), slowest median [\d.]+ ms", output)[1]) >= 10
+    sizes = figure(r"^  events \+ indexes per million: ([\d,]+) MB before retention, ([\d,]+) MB after", output)
+    assert number(sizes[1]) > 0 and number(sizes[2]) > 0
+    archived = figure(r"^  ([\d,]+) events in (\d+) partitions: .*\n(?:\[.*\n)?  archive_events --month \S+: .*\n  ([\d,]+) events in (\d+) partitions", output)
+    assert number(archived[3]) < number(archived[1]) and int(archived[4]) == int(archived[2]) - 1
