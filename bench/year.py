@@ -363,11 +363,15 @@ def growth(first: dict, second: dict) -> None:
 
     def line(name, a, b, unit=""):
         ratio = b / a if a else float("inf")
-        note = "flat" if ratio < 1.25 else "slower than the work" if ratio < work * 0.9 else "with the work" if ratio <= work * 1.1 else "FASTER than the work"
+        note = ("flat" if ratio < 1.25 else "grows less than the work" if ratio < work * 0.9
+                else "grows with the work" if ratio <= work * 1.1 else "GROWS MORE than the work")  # fmt: skip
         print(f"  {name:44} {a:>10.2f}{unit} → {b:>10.2f}{unit}  {ratio:5.2f}x  {note}")
 
-    line("import rate into the full database (ev/s)", first["import"]["full"]["rate"], second["import"]["full"]["rate"])
-    line("import ratio full / empty", first["import"]["ratio"], second["import"]["ratio"])
+    line("import into the full database, µs per event", 1e6 / first["import"]["full"]["rate"],
+         1e6 / second["import"]["full"]["rate"])  # fmt: skip
+    line("import into an empty database, µs per event", 1e6 / first["import"]["empty"]["rate"],
+         1e6 / second["import"]["empty"]["rate"])  # fmt: skip
+    print(f"  {'import ratio full / empty':44} {first['import']['ratio']:>10.2f} → {second['import']['ratio']:>10.2f}")
     line("full scan (s)", first["scan"]["full"]["seconds"], second["scan"]["full"]["seconds"])
     line("unchanged re-scan (s)", first["scan"]["rescan"]["seconds"], second["scan"]["rescan"]["seconds"])
     line("queries per full scan", first["scan"]["full"]["queries"], second["scan"]["full"]["queries"])
