@@ -8,8 +8,8 @@
 Builds the data set with bench/dataset.py's functions (COPY, secondary indexes after) into the database
 `pc_year` (dropped and recreated; `--database-url` for another), after creating the monthly partitions of
 every month the data covers (`event_partitions --month …`), so that every event lands in its month's
-partition. On top of dataset.py's last 30 days it adds an older stretch of finished (delivered) parcels,
-three to four months back, whose oldest month the retention run archives. Then prints:
+partition. On top of dataset.py's last 30 days it adds an older stretch of finished (delivered) parcels
+paid in the last 30 days of the month four months back (a tenth as many), the month the retention run archives. Then prints:
 
 1. full scan and unchanged re-scan with `--in-flight` parcels in flight (the surplus of the data set's
    unfinished parcels is set delivered), seconds and query count each;
