@@ -206,3 +206,40 @@ def test_push(databases):
     assert figure(r"^answer time: p50 [\d,]+ ms, p95 [\d,]+ ms, p99 [\d,]+ ms", output)
     assert figure(r"^pushes answered: [\d,]+ in [\d.]+ s .*errors 0$", output)
     assert "every event stored once: yes" in output
+
+
+@PG_ONLY
+def test_year(databases):
+    """bench/year.py at its smoke size: every figure printed next to its target (never whether it met it)."""
+    output = run(script("year.py", "--smoke", "--database-url", databases.url("year")))
+    ratio = figure(r"^  import into full / into empty: ([\d.]+)x +\(([\d,]+) vs ([\d,]+) events/s\)  target: ", output)
+    assert number(ratio[1]) > 0 and number(ratio[2]) > 0
+    full = figure(r"^  full scan: ([\d.]+) s, (\d+) queries  target: full scan < 10 s", output)
+    again = figure(r"^  unchanged re-scan: ([\d.]+) s, (\d+) queries  target: unchanged re-scan < 3 s", output)
+    assert int(full[2]) > 0 and int(again[2]) > 0
+    assert number(figure(r"^  full scan: [\d.]+ s, \d+ queries; raised ([\d,]+)", output)[1]) > 0
+    assert figure(r"^  unchanged re-scan: [\d.]+ s, \d+ queries; raised 0,", output)
+    assert int(figure(r"^  pages: (\d+), slowest median [\d.]+ ms", output)[1]) >= 10
+    sizes = figure(r"^  events \+ indexes per million: ([\d,]+) MB before retention, ([\d,]+) MB after", output)
+    assert number(sizes[1]) > 0 and number(sizes[2]) > 0
+    archived = figure(r"^  ([\d,]+) events in (\d+) partitions: .*\n(?:\[.*\n)?  archive_events --month \S+: .*\n  ([\d,]+) events in (\d+) partitions", output)
+    assert number(archived[3]) < number(archived[1]) and int(archived[4]) == int(archived[2]) - 1
+
+
+@PG_ONLY
+@pytest.mark.skipif(not (hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("runuser")),
+                    reason="the drill runs pg_basebackup and pg_ctl as the postgres OS user (runuser, as root)")  # fmt: skip
+def test_replica_drill(databases):
+    """A real streaming replica on a free port: the dashboards read it, the admin's lists the primary; all removed."""
+    name = databases.url("replica").rsplit("/", 1)[1]
+    output = run(script("replica_drill.py", "--port", str(free_port()), "--database", name), timeout=150)
+    if "SKIP: " in output:
+        pytest.skip(output.split("SKIP: ", 1)[1].splitlines()[0])
+    assert figure(r"^alias 'replica': port \d+, in recovery: True", output)
+    pages = re.findall(r"^(dashboard: .+?|admin: .+?) +(\d{3}) +[\d.]+ +(\d+) +(\d+)$", output, re.MULTILINE)
+    assert len(pages) >= 5, output
+    for page, status, _primary, replica in pages:
+        assert status == "200" and (int(replica) > 0) == page.startswith("dashboard"), page
+    assert figure(r"^write through the ORM: on the primary True; on the replica after \d+ ms", output)
+    assert "a write sent to the replica is refused" in output
+    assert figure(r"^replica stopped and \S+ removed", output) and "PASS: replica drill" in output

@@ -81,8 +81,13 @@ def first_by_time_sql(*, model, alias: str, value: str, time: str, group: str) -
 
 def lock_rows_suffix() -> str:
     """Appended to `SELECT … FROM t WHERE …`: lock the rows read, in id order (a fixed order: no
-    deadlocks between writers). SQLite locks the whole database for a writer anyway."""
-    return " ORDER BY id FOR UPDATE" if is_postgresql() else ""
+    deadlocks between writers). SQLite locks the whole database for a writer anyway.
+
+    `FOR NO KEY UPDATE`, the lock PostgreSQL's own UPDATE of non-key columns takes: it does not wait
+    for the KEY SHARE locks that inserting rows which reference these rows takes (the events of a
+    batch, inserted before their parcels are folded). With `FOR UPDATE`, two workers that had each
+    inserted events of the other's parcels waited on each other's KEY SHARE locks: a deadlock."""
+    return " ORDER BY id FOR NO KEY UPDATE" if is_postgresql() else ""
 
 
 def create_temporary_table(cursor, model) -> None:
