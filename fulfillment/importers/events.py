@@ -200,8 +200,8 @@ def _statements() -> dict[str, str]:
         ),
         "add_outlets": (
             f"INSERT INTO {outlet} ({outlet_columns}) "  # noqa: S608 — names from the models
-            f"SELECT DISTINCT {outlet_values} FROM {STAGE} "
-            "WHERE parcel_id IS NOT NULL AND outlet_code <> '' ON CONFLICT DO NOTHING"
+            f"SELECT {outlet_values} FROM (SELECT DISTINCT carrier_id, outlet_code FROM {STAGE} "
+            "WHERE parcel_id IS NOT NULL AND outlet_code <> '') AS named WHERE true ON CONFLICT DO NOTHING"
         ),
         "last_event_id": f"SELECT COALESCE(MAX({col(TrackingEvent, 'id')}), 0) FROM {event}",  # noqa: S608
         "add_events": (

@@ -189,7 +189,7 @@ def test_folding_writes_each_changed_parcel_once_and_nothing_when_nothing_change
 @pytest.mark.django_db(transaction=True)
 def test_a_fold_never_overwrites_a_concurrent_change_of_the_parcel():
     """A clerk's transaction changes a parcel while a batch folds events into it: the fold drafts the
-    parcel under a row lock (`FOR UPDATE`), so it waits for the clerk's commit, reads the committed
+    parcel under a row lock (`FOR NO KEY UPDATE`), so it waits for the clerk's commit, reads the committed
     row and writes the clerk's change back unharmed."""
     import threading
     import time
