@@ -198,3 +198,11 @@ def test_one_shop_sends_warehouse_nodes_and_one_day_has_unusual_volume(seeded):
     ]
     spike = ShopAlert.objects.get()
     assert spike.orders >= 100 and spike.orders >= 5 * spike.median
+
+
+def test_three_outlets_have_a_contact_the_scorecard_can_send_to(seeded):
+    from fulfillment.models import CarrierOutlet
+
+    reachable = CarrierOutlet.objects.exclude(contact_email="")
+    assert reachable.count() == 3
+    assert all(outlet.has_contact_channel and outlet.contact_phone for outlet in reachable)

@@ -4,7 +4,8 @@
 and `import_events` an unknown outlet with no name: enough for the rules, too bare for the pages.
 So the demo creates the three shops with their names and pickup addresses (the handover sheets'
 pickup address and coverage check read them), the carriers with their names, and the outlets with
-their names, places and last month's star rating (DESIGN.md: imported monthly, no importer yet).
+their names, places, last month's star rating (DESIGN.md: imported monthly, no importer yet) and,
+for three of them, a contact.
 Nothing else is written here; every later row goes through an importer or a service.
 """
 
@@ -14,7 +15,7 @@ import datetime
 
 from fulfillment.models import Carrier, CarrierOutlet, Shop
 
-from .world import CARRIERS, OUTLETS, SHANGHAI, SHOPS
+from .world import CARRIERS, OUTLET_CONTACTS, OUTLETS, SHANGHAI, SHOPS
 
 
 def create_directory(now: datetime.datetime) -> dict[str, Shop]:
@@ -49,6 +50,9 @@ def create_directory(now: datetime.datetime) -> dict[str, Shop]:
                 city=city,
                 star_rating=stars,
                 rating_month=rating_month,
+                contact_name=OUTLET_CONTACTS.get(code, ("", "", ""))[0],
+                contact_phone=OUTLET_CONTACTS.get(code, ("", "", ""))[1],
+                contact_email=OUTLET_CONTACTS.get(code, ("", "", ""))[2],
             )
             for carrier, code, name, province, city, stars in OUTLETS
         ],

@@ -50,6 +50,14 @@ OUTLETS = [
     ("LEX", "SZ-BA-FY", "深圳宝安福永揽收站", "广东省", "深圳市", 4),
 ]
 
+# The outlets' contacts (the scorecard's "send this outlet its parcels"): name, phone, email. Email
+# only, so that a demo send goes to the console email backend, never to a real robot.
+OUTLET_CONTACTS = {
+    "HZ-YH-CQ": ("王经理", "0571-8861 2301", "yuhang-cangqian@example.com"),
+    "YW-CC": ("陈站长", "0579-8552 7710", "yiwu-choucheng@example.com"),
+    "SZ-BA-FY": ("Li Wei", "0755-2760 4412", "lex-fuyong@example.com"),
+}
+
 DESTINATIONS = [
     # province, cities, weight (share of buyers), hub
     ("广东省", ["广州市", "深圳市", "东莞市", "佛山市"], 14),
