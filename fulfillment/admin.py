@@ -341,6 +341,7 @@ class ParcelAdmin(ShopLimitedAdminMixin, EditedFieldsOnlyMixin, ShopTimeZoneMixi
             ((f"{a.month:%Y-%m}", in_shop_time(a.archived_at, parcel.shop), a.path) for a in archives),
         )
 
+    @admin.display(description=_("where it is"))
     def whereabouts(self, parcel):
         """Its bag, handover sheet and pickup, told by the apps that keep them (fulfillment.whereabouts)."""
         return parcel_whereabouts(parcel)
