@@ -95,3 +95,10 @@ def test_the_preference_switch_refuses_a_get_an_unknown_format_and_a_foreign_red
     response = warehouse_client.post(mine, {"label_format": "a4", "next": "https://evil.example.com/"})
     assert response.status_code == 302 and response["Location"] == reverse("admin:index")
     assert PrinterPreference.objects.get(user=warehouse_user).label_format == LabelFormat.A4
+
+
+def test_the_label_names_the_sorting_centre_it_goes_to_in_chinese(warehouse_client, bag):
+    """"to Shenzhen" once read "新状态 深圳": the label's "to" was the history's "to" (the new status)."""
+    warehouse_client.post(reverse("set_language"), {"language": "zh-hans", "next": "/admin/"})
+    html = warehouse_client.get(label_url(bag)).content.decode()
+    assert "发往" in html and "新状态" not in html
