@@ -11,6 +11,7 @@ from `_meta`, never from strings typed here.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -40,6 +41,8 @@ def empty_value(field: models.Field, now: dt.datetime) -> Any:
         return now.date()
     if isinstance(field, models.JSONField):
         return {}
+    if isinstance(field, models.UUIDField):
+        return uuid.uuid4()  # a fresh one each time it is asked for (unique tokens)
     if isinstance(field, models.DecimalField | models.IntegerField | models.FloatField):
         return 0
     if field.empty_strings_allowed:
