@@ -35,17 +35,29 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+def _role(name: str) -> Group:
+    """The group of the roles migration; put back first when a transactional test before this one
+    flushed the database (the flush takes the data migration's groups with it)."""
+    if not Group.objects.filter(name=name).exists():
+        from django.contrib.auth.models import Permission
+
+        from backoffice.roles import grant_roles
+
+        grant_roles(Group, Permission)
+    return Group.objects.get(name=name)
+
+
 @pytest.fixture
 def warehouse_user(django_user_model):
     user = django_user_model.objects.create_user("clerk", password="clerk-pass-123", is_staff=True)
-    user.groups.add(Group.objects.get(name="Warehouse"))
+    user.groups.add(_role("Warehouse"))
     return user
 
 
 @pytest.fixture
 def manager_user(django_user_model):
     user = django_user_model.objects.create_user("manager", password="manager-pass-123", is_staff=True)
-    user.groups.add(Group.objects.get(name="Managers"))
+    user.groups.add(_role("Managers"))
     return user
 
 
