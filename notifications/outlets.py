@@ -19,7 +19,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -32,8 +32,8 @@ from monitoring import selectors
 from monitoring.models import Alert, AlertKind, AlertLevel
 from monitoring.stalled_export import Labels, export_row
 
-from .models import ChannelKind, DigestStatus, OutletDispatch
-from .services import claim_for_sending, record_failure, record_sent
+from .models import ChannelKind, OutletDispatch
+from .services import claim_for_sending, due_ids, record_failure, record_sent, retry_now
 from .transports import SENDERS, Message, TransportError
 
 logger = logging.getLogger(__name__)
@@ -172,18 +172,8 @@ def outlet_dispatch_send(*, dispatch_id: int, now: datetime.datetime | None = No
 
 
 def due_outlet_dispatch_ids(*, now: datetime.datetime) -> list[int]:
-    """Pending dispatches whose next attempt is due and that no live worker holds."""
-    return list(
-        OutletDispatch.objects.filter(status=DigestStatus.PENDING)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .order_by("pk")
-        .values_list("pk", flat=True)[:1000]
-    )
+    return due_ids(OutletDispatch, now=now)
 
 
 def outlet_dispatch_retry_now(*, dispatch: OutletDispatch) -> None:
-    """From the admin: try a pending or given-up dispatch again at once."""
-    OutletDispatch.objects.filter(pk=dispatch.pk).exclude(status=DigestStatus.SENT).update(
-        status=DigestStatus.PENDING, next_attempt_at=timezone.now(), claimed_until=None
-    )
+    retry_now(OutletDispatch, dispatch.pk)

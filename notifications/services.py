@@ -213,10 +213,10 @@ def digest_send(*, digest_id: int, now: datetime.datetime | None = None) -> str:
     return "sent"
 
 
-def due_digest_ids(*, now: datetime.datetime) -> list[int]:
-    """Pending digests whose next attempt is due and that no live worker holds."""
+def due_ids(model, *, now: datetime.datetime) -> list[int]:
+    """Pending digests (or outlet dispatches) whose next attempt is due and that no live worker holds."""
     return list(
-        Digest.objects.filter(status=DigestStatus.PENDING)
+        model.objects.filter(status=DigestStatus.PENDING)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .order_by("pk")
@@ -224,8 +224,16 @@ def due_digest_ids(*, now: datetime.datetime) -> list[int]:
     )
 
 
-def digest_retry_now(*, digest: Digest) -> None:
-    """From the admin: try a pending or given-up digest again at once."""
-    Digest.objects.filter(pk=digest.pk).exclude(status=DigestStatus.SENT).update(
+def retry_now(model, pk: int) -> None:
+    """From the admin: try a pending or given-up digest (or outlet dispatch) again at once."""
+    model.objects.filter(pk=pk).exclude(status=DigestStatus.SENT).update(
         status=DigestStatus.PENDING, next_attempt_at=timezone.now(), claimed_until=None
     )
+
+
+def due_digest_ids(*, now: datetime.datetime) -> list[int]:
+    return due_ids(Digest, now=now)
+
+
+def digest_retry_now(*, digest: Digest) -> None:
+    retry_now(Digest, digest.pk)
